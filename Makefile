@@ -1,0 +1,40 @@
+# Dozor's developer commands. `make help` lists them.
+
+GO       ?= go
+BIN      := bin/dozor
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: help build demo test test-go fuzz lint docs bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/dozor
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dozor
+
+demo: build ## scan the built-in examples
+	./$(BIN) scan --demo
+
+test: lint test-go fuzz ## run every test: lint, unit and integration tests, a short fuzz run
+
+test-go:
+	$(GO) test -count=1 ./...
+
+fuzz: ## fuzz the manifest decoder for FUZZTIME (default 10s)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+docs: ## regenerate docs/checks.md from the check registry
+	$(GO) run ./cmd/dozor checks -o markdown > docs/checks.md
+
+bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shared)
+	bash bench/run.sh
+
+clean: ## remove build output
+	rm -rf bin

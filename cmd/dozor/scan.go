@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/dozor-dev/dozor/check"
+	"github.com/dozor-dev/dozor/check/builtin"
+	"github.com/dozor-dev/dozor/examples"
+	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/report"
+	"github.com/dozor-dev/dozor/scan"
+)
+
+// DefaultKubeVersion is the Kubernetes version checks target unless
+// --kube-version says otherwise: the newest release Dozor is built against.
+const DefaultKubeVersion = "1.37"
+
+type scanFlags struct {
+	output         string
+	outputFile     string
+	failOn         string
+	exceptions     []string
+	showSuppressed bool
+	checks         []string
+	skip           []string
+	tags           []string
+	frameworks     []string
+	minSeverity    string
+	kubeVersion    string
+	maxFileSize    string
+	color          string
+	demo           bool
+	helm           scan.HelmOptions
+}
+
+func newScanCommand() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan [PATH...]",
+		Short: "Check manifests, Helm charts and kustomizations for security problems",
+		Long: `Scan files, directories (recursively), globs (** for any depth) and - (standard
+input) for Kubernetes objects in YAML or JSON, render Helm charts (directories
+or .tgz archives) and build kustomizations found among them, and run every
+check on the result.
+
+Exit codes: 0 no finding at or above --fail-on; 1 findings at or above it;
+2 invalid input (a file that cannot be read or parsed, a chart that fails to
+render, ...) or invalid usage. The rest of the input is scanned either way.`,
+		Example: `  dozor scan deploy/
+  dozor scan --demo
+  helm template my-chart | dozor scan -
+  dozor scan charts/web -f values-prod.yaml --set image.tag=1.2.3 -o sarif > dozor.sarif
+  dozor scan 'manifests/**/*.yaml' --exceptions dozor-exceptions.yaml --fail-on high`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd, args, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, sarif or junit")
+	fl.StringVar(&f.outputFile, "output-file", "", "write the report to this file instead of standard output")
+	fl.StringVar(&f.failOn, "fail-on", "low", "exit with 1 when a finding is at least this severe: info, low, medium, high, critical, or none")
+	fl.StringArrayVar(&f.exceptions, "exceptions", nil, "exceptions file (repeatable); see docs/exceptions.md")
+	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "show suppressed findings and why they are suppressed")
+	fl.StringSliceVar(&f.checks, "checks", nil, "run only these checks (IDs or globs, comma-separated)")
+	fl.StringSliceVar(&f.skip, "skip-checks", nil, "do not run these checks (IDs or globs, comma-separated)")
+	fl.StringSliceVar(&f.tags, "tag", nil, "run only checks with one of these tags")
+	fl.StringSliceVar(&f.frameworks, "framework", nil, "run only checks mapped onto one of these frameworks: pss, cis, nsa, threat-matrix")
+	fl.StringVar(&f.minSeverity, "min-severity", "", "run only checks of at least this severity")
+	fl.StringVar(&f.kubeVersion, "kube-version", DefaultKubeVersion, "Kubernetes version the objects are meant for (API deprecations, Pod Security Standards version, Helm capabilities)")
+	fl.StringVar(&f.maxFileSize, "max-file-size", "64Mi", "refuse files and standard input larger than this")
+	fl.StringVar(&f.color, "color", "auto", "colour the table: auto, always or never (NO_COLOR is honoured)")
+	fl.BoolVar(&f.demo, "demo", false, "scan the examples built into dozor")
+	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file (repeatable)")
+	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm value, key=value (repeatable)")
+	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm string value, key=value (repeatable)")
+	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm value read from a file, key=path (repeatable)")
+	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
+	fl.StringVarP(&f.helm.Namespace, "namespace", "n", "default", "namespace Helm charts are rendered into")
+	return cmd
+}
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
+	if len(args) == 0 && !f.demo {
+		return usageError("scan: name files, directories, globs or - for standard input, or use --demo")
+	}
+	if len(args) > 0 && f.demo {
+		return usageError("scan: --demo scans the built-in examples and takes no paths")
+	}
+	if f.demo && !cmd.Flags().Changed("fail-on") {
+		f.failOn = "none" // the demo shows findings; it does not fail on them
+	}
+	var failOn finding.Severity
+	if f.failOn != "none" {
+		s, err := finding.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageError("--fail-on: %v", err)
+		}
+		failOn = s
+	}
+	sel := check.Selector{IDs: f.checks, Skip: f.skip, Tags: f.tags, Frameworks: f.frameworks}
+	if f.minSeverity != "" {
+		s, err := finding.ParseSeverity(f.minSeverity)
+		if err != nil {
+			return usageError("--min-severity: %v", err)
+		}
+		sel.MinSeverity = s
+	}
+	checks := check.Select(builtin.All(), sel)
+	if len(checks) == 0 {
+		return usageError("no check matches the selection")
+	}
+	kv, err := check.ParseVersion(f.kubeVersion)
+	if err != nil {
+		return usageError("--kube-version: %v", err)
+	}
+	f.helm.KubeVersion = f.kubeVersion
+	maxSize, err := resource.ParseQuantity(f.maxFileSize)
+	if err != nil || maxSize.Value() <= 0 {
+		return usageError("--max-file-size: %q is not a size such as 64Mi", f.maxFileSize)
+	}
+	if !slices.Contains(report.Formats, f.output) {
+		return usageError("--output: unknown format %q (want one of %s)", f.output, strings.Join(report.Formats, ", "))
+	}
+	var exceptions []*finding.Exception
+	for _, path := range f.exceptions {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return usageError("--exceptions: %v", err)
+		}
+		ex, err := finding.ParseExceptions(data, path)
+		if err != nil {
+			return usageError("--exceptions: %v", err)
+		}
+		exceptions = append(exceptions, ex...)
+	}
+
+	out := cmd.OutOrStdout()
+	color := false
+	switch f.color {
+	case "always":
+		color = true
+	case "never":
+	case "auto":
+		color = f.outputFile == "" && isTerminal(out) && os.Getenv("NO_COLOR") == ""
+	default:
+		return usageError("--color: want auto, always or never")
+	}
+	if f.outputFile != "" {
+		abs, err := filepath.Abs(f.outputFile)
+		if err != nil {
+			return usageError("--output-file: %v", err)
+		}
+		f.outputFile = abs
+	}
+
+	paths := args
+	if f.demo {
+		dir, cleanup, err := examples.Extract()
+		if err != nil {
+			return err
+		}
+		defer cleanup()
+		// Scan from the directory the examples were written to, so reports
+		// name them examples/... rather than a temporary path.
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		if err := os.Chdir(dir); err != nil {
+			return err
+		}
+		defer os.Chdir(wd)
+		paths = []string{examples.Root}
+	}
+
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	defer stop()
+	now := time.Now()
+	res, err := scan.Run(ctx, scan.Options{
+		Paths:        paths,
+		Stdin:        cmd.InOrStdin(),
+		Checks:       checks,
+		CheckOptions: check.Options{KubeVersion: kv},
+		Exceptions:   exceptions,
+		Now:          now,
+		MaxFileBytes: maxSize.Value(),
+		Helm:         f.helm,
+		Renderers:    renderers(),
+	})
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return exitError{exitInvalid}
+		}
+		return err
+	}
+
+	w := out
+	if f.outputFile != "" {
+		file, err := os.Create(f.outputFile)
+		if err != nil {
+			return usageError("--output-file: %v", err)
+		}
+		defer file.Close()
+		w = file
+	}
+	err = report.Write(w, f.output, res, report.Options{
+		ShowSuppressed: f.showSuppressed,
+		Color:          color,
+		ToolVersion:    toolVersion(),
+		Generated:      now,
+	})
+	if err != nil {
+		return err
+	}
+	if f.output != "table" && len(res.Errors) > 0 {
+		// Machine-readable output goes to its destination; people still
+		// learn on standard error that the input was not all scanned.
+		for _, e := range res.Errors {
+			fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e.Error())
+		}
+	}
+	return exitError{exitCode(res, failOn)}
+}
+
+// exitCode decides the exit code: 2 when the input had errors, 1 when a
+// finding is at least failOn (0 means never), else 0.
+func exitCode(res *scan.Result, failOn finding.Severity) int {
+	if len(res.Errors) > 0 {
+		return exitInvalid
+	}
+	if failOn == 0 {
+		return exitClean
+	}
+	for _, f := range res.Findings {
+		if f.Severity >= failOn {
+			return exitFindings
+		}
+	}
+	return exitClean
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// renderers wires Helm and Kustomize into scans.
+func renderers() scan.Renderers {
+	return scan.Renderers{}
+}

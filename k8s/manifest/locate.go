@@ -1,0 +1,64 @@
+package manifest
+
+import (
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/dozor-dev/dozor/k8s"
+)
+
+// Locator finds the lines of an object's fields in its document. It holds
+// the parsed document until Release, and re-parses it on demand after.
+type Locator struct {
+	data      []byte
+	firstLine int
+	at        k8s.Path // the object's path in the document: "" or items[3]
+	root      *yaml.Node
+}
+
+// Release drops the parsed document; later calls to Locate parse it again.
+func (l *Locator) Release() { l.root = nil }
+
+// Locate returns the line and column of the deepest field along path that
+// the document has.
+func (l *Locator) Locate(path k8s.Path) (line, column int) {
+	root := l.root
+	if root == nil {
+		var err error
+		if root, err = parse(l.data); err != nil {
+			return 0, 0
+		}
+	}
+	if len(root.Content) == 0 {
+		return 0, 0
+	}
+	n := root.Content[0]
+	line, column = n.Line, n.Column
+	for _, seg := range append(l.at.Segments(), path.Segments()...) {
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		var next, key *yaml.Node
+		switch {
+		case seg.IsIndex && n.Kind == yaml.SequenceNode:
+			if seg.Index < len(n.Content) {
+				next = n.Content[seg.Index]
+			}
+		case !seg.IsIndex && n.Kind == yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if k := n.Content[i]; k.Kind == yaml.ScalarNode && resolveScalar(k).text() == seg.Key {
+					key, next = k, n.Content[i+1]
+				}
+			}
+		}
+		if next == nil {
+			break
+		}
+		if key != nil {
+			line, column = key.Line, key.Column
+		} else {
+			line, column = next.Line, next.Column
+		}
+		n = next
+	}
+	return line + l.firstLine - 1, column
+}

@@ -1,0 +1,158 @@
+package report
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/scan"
+)
+
+// JSONAPIVersion and JSONKind identify the JSON report schema. The schema is
+// documented in docs/json-report.md; fields are only added within a version.
+const (
+	JSONAPIVersion = "dozor.io/v1"
+	JSONKind       = "ScanReport"
+)
+
+// JSONReport is the JSON report.
+type JSONReport struct {
+	APIVersion  string           `json:"apiVersion"`
+	Kind        string           `json:"kind"`
+	Tool        JSONTool         `json:"tool"`
+	GeneratedAt time.Time        `json:"generatedAt"`
+	Summary     JSONSummary      `json:"summary"`
+	Findings    []JSONFinding    `json:"findings"`
+	Suppressed  []JSONFinding    `json:"suppressed,omitempty"`
+	Errors      []JSONInputError `json:"errors"`
+	Exceptions  JSONExceptions   `json:"exceptions"`
+	Rules       []finding.Rule   `json:"rules"`
+}
+
+// JSONTool names the tool that wrote the report.
+type JSONTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// JSONSummary counts what the scan did and found.
+type JSONSummary struct {
+	Inputs     int            `json:"inputs"`
+	Documents  int            `json:"documents"`
+	Objects    int            `json:"objects"`
+	Skipped    int            `json:"skippedDocuments"`
+	Checks     int            `json:"checks"`
+	Findings   int            `json:"findings"`
+	Suppressed int            `json:"suppressed"`
+	Errors     int            `json:"errors"`
+	BySeverity map[string]int `json:"bySeverity"`
+	ByCheck    map[string]int `json:"byCheck"`
+}
+
+// JSONFinding is one finding.
+type JSONFinding struct {
+	CheckID    string               `json:"checkId"`
+	Name       string               `json:"name"`
+	Title      string               `json:"title"`
+	Severity   finding.Severity     `json:"severity"`
+	Object     finding.ObjectRef    `json:"object"`
+	Location   finding.Location     `json:"location"`
+	Path       string               `json:"path,omitempty"`
+	Container  string               `json:"container,omitempty"`
+	Message    string               `json:"message"`
+	Suppressed *finding.Suppression `json:"suppressed,omitempty"`
+}
+
+// JSONInputError is a problem with the input.
+type JSONInputError struct {
+	Location finding.Location `json:"location"`
+	Object   string           `json:"object,omitempty"`
+	Message  string           `json:"message"`
+}
+
+// JSONExceptions lists exceptions that need attention.
+type JSONExceptions struct {
+	Expired []JSONException `json:"expired"`
+	Unused  []JSONException `json:"unused"`
+}
+
+// JSONException is one entry of an exceptions file.
+type JSONException struct {
+	Checks    []string   `json:"checks"`
+	Kind      string     `json:"kind,omitempty"`
+	Namespace string     `json:"namespace,omitempty"`
+	Name      string     `json:"name,omitempty"`
+	Reason    string     `json:"reason"`
+	Expires   *time.Time `json:"expires,omitempty"`
+	Source    string     `json:"source"`
+}
+
+// NewJSONReport builds the JSON report of a result.
+func NewJSONReport(res *scan.Result, opts Options) *JSONReport {
+	shown := visible(res, opts)
+	r := &JSONReport{
+		APIVersion:  JSONAPIVersion,
+		Kind:        JSONKind,
+		Tool:        JSONTool{Name: "dozor", Version: opts.ToolVersion},
+		GeneratedAt: opts.Generated.UTC(),
+		Summary: JSONSummary{
+			Inputs: res.Stats.Units, Documents: res.Stats.Documents, Objects: res.Stats.Objects,
+			Skipped: res.Stats.Skipped, Checks: len(res.Checks), Findings: len(res.Findings),
+			Suppressed: len(res.Suppressed), Errors: len(res.Errors),
+			BySeverity: map[string]int{}, ByCheck: map[string]int{},
+		},
+		Findings:   make([]JSONFinding, 0, len(shown)),
+		Errors:     make([]JSONInputError, 0, len(res.Errors)),
+		Exceptions: JSONExceptions{Expired: jsonExceptions(res.ExpiredExceptions), Unused: jsonExceptions(res.UnusedExceptions)},
+		Rules:      []finding.Rule{},
+	}
+	for s, n := range countBySeverity(res.Findings) {
+		r.Summary.BySeverity[s.String()] = n
+	}
+	rules := map[string]bool{}
+	add := func(f *finding.Finding) JSONFinding {
+		if !rules[f.Rule.ID] {
+			rules[f.Rule.ID] = true
+			r.Rules = append(r.Rules, *f.Rule)
+		}
+		return JSONFinding{CheckID: f.Rule.ID, Name: f.Rule.Name, Title: f.Rule.Title, Severity: f.Severity,
+			Object: f.Object, Location: f.Location, Path: f.Path, Container: f.Container, Message: f.Message,
+			Suppressed: f.Suppressed}
+	}
+	for i := range res.Findings {
+		r.Summary.ByCheck[res.Findings[i].Rule.ID]++
+	}
+	for i := range shown {
+		r.Findings = append(r.Findings, add(&shown[i]))
+	}
+	if opts.ShowSuppressed {
+		for i := range res.Suppressed {
+			r.Suppressed = append(r.Suppressed, add(&res.Suppressed[i]))
+		}
+	}
+	for _, e := range res.Errors {
+		r.Errors = append(r.Errors, JSONInputError{Location: e.Location, Object: e.Object, Message: e.Message})
+	}
+	return r
+}
+
+func jsonExceptions(es []*finding.Exception) []JSONException {
+	out := make([]JSONException, 0, len(es))
+	for _, e := range es {
+		j := JSONException{Checks: e.Checks, Kind: e.Kind, Namespace: e.Namespace, Name: e.Name, Reason: e.Reason, Source: e.Source}
+		if !e.Expires.IsZero() {
+			t := e.Expires.UTC()
+			j.Expires = &t
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// JSON writes the JSON report, indented.
+func JSON(w io.Writer, res *scan.Result, opts Options) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(NewJSONReport(res, opts))
+}

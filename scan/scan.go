@@ -1,0 +1,297 @@
+// Package scan runs configuration checks over manifests, Helm charts and
+// kustomizations: it finds the inputs, decodes and renders them in parallel,
+// runs every per-object check as each object is decoded, runs cross-object
+// checks over each group of objects deployed together, applies exceptions,
+// and returns a Result that reports render.
+package scan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/dozor-dev/dozor/check"
+	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/k8s"
+	"github.com/dozor-dev/dozor/k8s/input"
+	"github.com/dozor-dev/dozor/k8s/manifest"
+)
+
+// Options configure a scan.
+type Options struct {
+	// Paths are files, directories, globs, and "-" for Stdin.
+	Paths []string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+	// Checks are the checks to run.
+	Checks []*check.Check
+	// CheckOptions are passed to every check.
+	CheckOptions check.Options
+	// Exceptions suppress findings; Now decides which have expired.
+	Exceptions []*finding.Exception
+	Now        time.Time
+	// MaxFileBytes bounds each file and standard input
+	// (default input.DefaultMaxFileBytes).
+	MaxFileBytes int64
+	// Limits bound each document.
+	Limits manifest.Options
+	// Helm configures chart rendering.
+	Helm HelmOptions
+	// Workers is the number of objects decoded and checked at once
+	// (default GOMAXPROCS).
+	Workers int
+	// Renderers render charts and kustomizations. Nil members make those
+	// inputs an error.
+	Renderers Renderers
+}
+
+// HelmOptions are the values and settings charts are rendered with.
+type HelmOptions struct {
+	ValueFiles   []string
+	Values       []string // --set
+	StringValues []string // --set-string
+	FileValues   []string // --set-file
+	ReleaseName  string
+	Namespace    string
+	KubeVersion  string
+}
+
+// Rendered is one manifest produced by rendering a chart or building a
+// kustomization.
+type Rendered struct {
+	// Data holds one or more YAML documents.
+	Data []byte
+	// Source is copied into every object decoded from Data.
+	Source k8s.Source
+}
+
+// Renderers turn charts and kustomizations into manifests. They report
+// problems that spoil the whole unit as an error, and may return both
+// manifests and errors.
+type Renderers struct {
+	Chart         func(ctx context.Context, u input.Unit, opts HelmOptions) ([]Rendered, []*finding.InputError)
+	Kustomization func(ctx context.Context, u input.Unit) ([]Rendered, []*finding.InputError)
+}
+
+// Result is what a scan found.
+type Result struct {
+	// Findings are the findings not suppressed, in stable order.
+	Findings []finding.Finding
+	// Suppressed are the findings an exception suppressed, with why.
+	Suppressed []finding.Finding
+	// Errors are problems with the input; each names where it is.
+	Errors []*finding.InputError
+	// ExpiredExceptions matched findings but had expired, so the findings stand.
+	ExpiredExceptions []*finding.Exception
+	// UnusedExceptions matched no finding.
+	UnusedExceptions []*finding.Exception
+	// Checks are the checks that ran.
+	Checks []*check.Check
+	// Objects lists every object scanned, in input order.
+	Objects []ObjectInfo
+	// Stats count the work done.
+	Stats Stats
+}
+
+// ObjectInfo is what reports need to know of an object.
+type ObjectInfo struct {
+	Ref      finding.ObjectRef
+	Location finding.Location
+}
+
+// Stats count the work of a scan.
+type Stats struct {
+	Units     int           `json:"inputs"`
+	Documents int           `json:"documents"`
+	Objects   int           `json:"objects"`
+	Skipped   int           `json:"skippedDocuments"`
+	Duration  time.Duration `json:"-"`
+}
+
+// rawFinding is a finding with the object it concerns, until exceptions
+// are applied.
+type rawFinding struct {
+	obj *k8s.Object
+	f   finding.Finding
+}
+
+// docJob is one document to decode and check.
+type docJob struct {
+	doc      manifest.Document
+	src      k8s.Source
+	seq      k8s.Seq
+	rendered bool
+	foreign  bool // skip documents that are not Kubernetes objects
+}
+
+// docResult is what decoding and checking one document gave.
+type docResult struct {
+	objects  []*k8s.Object
+	findings []rawFinding
+	errors   []*finding.InputError
+	skipped  int
+}
+
+// Run scans. It returns an error only when it cannot scan at all; problems
+// with the input are in Result.Errors.
+func Run(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	if opts.MaxFileBytes <= 0 {
+		opts.MaxFileBytes = input.DefaultMaxFileBytes
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	res := &Result{Checks: opts.Checks}
+	units, errs := input.Discover(opts.Paths)
+	for _, err := range errs {
+		res.Errors = append(res.Errors, &finding.InputError{Message: err.Error()})
+	}
+	res.Stats.Units = len(units)
+	d := newDispatch(opts.Checks, &opts.CheckOptions)
+
+	unitCh := make(chan int)
+	docCh := make(chan docJob, 256)
+	resCh := make(chan docResult, 256)
+	var producers, decoders sync.WaitGroup
+	for range workers {
+		producers.Go(func() {
+			for i := range unitCh {
+				produce(ctx, units[i], i, &opts, docCh, resCh)
+			}
+		})
+		decoders.Go(func() {
+			for job := range docCh {
+				resCh <- d.decode(job, opts.Limits)
+			}
+		})
+	}
+	go func() {
+		defer close(unitCh)
+		for i := range units {
+			select {
+			case unitCh <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() {
+		producers.Wait()
+		close(docCh)
+		decoders.Wait()
+		close(resCh)
+	}()
+
+	var objects []*k8s.Object
+	var raw []rawFinding
+	for r := range resCh {
+		objects = append(objects, r.objects...)
+		raw = append(raw, r.findings...)
+		res.Errors = append(res.Errors, r.errors...)
+		res.Stats.Skipped += r.skipped
+		if r.objects != nil || r.errors != nil || r.skipped > 0 {
+			res.Stats.Documents++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(objects, func(a, b *k8s.Object) int {
+		switch {
+		case a.Seq.Less(b.Seq):
+			return -1
+		case b.Seq.Less(a.Seq):
+			return 1
+		}
+		return 0
+	})
+	res.Stats.Objects = len(objects)
+	res.Objects = make([]ObjectInfo, len(objects))
+	for i, o := range objects {
+		res.Objects[i] = ObjectInfo{Ref: o.Ref(), Location: o.Location("")}
+	}
+
+	raw = append(raw, d.crossObject(ctx, objects)...)
+	applyExceptions(res, raw, &opts)
+	slices.SortFunc(res.Errors, finding.CompareInputErrors)
+	res.Stats.Duration = time.Since(start)
+	return res, nil
+}
+
+// produce reads one unit and queues its documents.
+func produce(ctx context.Context, u input.Unit, unit int, opts *Options, docCh chan<- docJob, resCh chan<- docResult) {
+	fail := func(errs ...*finding.InputError) {
+		if len(errs) > 0 {
+			resCh <- docResult{errors: errs}
+		}
+	}
+	queue := func(data []byte, src k8s.Source, rendered, foreign bool, docBase int) int {
+		n := 0
+		for _, doc := range manifest.Split(data) {
+			doc.Index += docBase
+			docCh <- docJob{doc: doc, src: src, seq: k8s.Seq{Unit: unit}, rendered: rendered, foreign: foreign}
+			n++
+		}
+		return n
+	}
+	switch u.Kind {
+	case input.File, input.Stdin:
+		var data []byte
+		var err error
+		if u.Kind == input.Stdin {
+			if opts.Stdin == nil {
+				fail(&finding.InputError{Location: finding.Location{File: u.Name()}, Message: "no standard input"})
+				return
+			}
+			data, err = input.ReadAll(opts.Stdin, opts.MaxFileBytes)
+		} else {
+			data, err = input.ReadFile(u.Path, opts.MaxFileBytes)
+		}
+		if err != nil {
+			fail(&finding.InputError{Location: finding.Location{File: u.Name()}, Message: fmt.Sprint(unwrapPath(err))})
+			return
+		}
+		queue(data, k8s.Source{File: u.Name(), Group: "files"}, false, !u.Explicit, 0)
+	case input.Chart, input.ChartArchive:
+		if opts.Renderers.Chart == nil {
+			fail(&finding.InputError{Location: finding.Location{Chart: u.Path}, Message: "Helm charts are not supported in this build"})
+			return
+		}
+		out, errs := opts.Renderers.Chart(ctx, u, opts.Helm)
+		fail(errs...)
+		base := 0
+		for _, r := range out {
+			base += queue(r.Data, r.Source, true, false, base)
+		}
+	case input.Kustomization:
+		if opts.Renderers.Kustomization == nil {
+			fail(&finding.InputError{Location: finding.Location{Kustomization: u.Path}, Message: "kustomizations are not supported in this build"})
+			return
+		}
+		out, errs := opts.Renderers.Kustomization(ctx, u)
+		fail(errs...)
+		base := 0
+		for _, r := range out {
+			base += queue(r.Data, r.Source, true, false, base)
+		}
+	}
+}
+
+// unwrapPath drops the "open PATH:" prefix of file errors: reports name the
+// file already.
+func unwrapPath(err error) error {
+	type unwrapper interface{ Unwrap() error }
+	if pe, ok := err.(interface {
+		unwrapper
+		Timeout() bool
+	}); ok {
+		return pe.Unwrap()
+	}
+	return err
+}
