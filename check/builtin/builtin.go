@@ -5,6 +5,7 @@ package builtin
 
 import (
 	"github.com/dozor-dev/dozor/check"
+	"github.com/dozor-dev/dozor/check/hostpath"
 	"github.com/dozor-dev/dozor/check/pss"
 )
 
@@ -18,6 +19,7 @@ type Set struct {
 // Sets lists every topic in catalogue order.
 var Sets = []Set{
 	{Name: "Pod Security Standards", Dir: "pss", Checks: pss.Checks},
+	{Name: "Host paths", Dir: "hostpath", Checks: hostpath.Checks},
 }
 
 // All returns every built-in check, in catalogue order. Each call builds new
