@@ -75,7 +75,7 @@ type Finding struct {
 	Rule *Rule `json:"-"`
 	// Severity is the rule's severity unless the check raised it or lowered it
 	// for this case.
-	Severity Severity `json:"severity"`
+	Severity Severity  `json:"severity"`
 	Object   ObjectRef `json:"object"`
 	// Location is where to fix it.
 	Location Location `json:"location"`

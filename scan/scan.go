@@ -7,6 +7,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -150,7 +151,12 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	res := &Result{Checks: opts.Checks}
 	units, errs := input.Discover(opts.Paths)
 	for _, err := range errs {
-		res.Errors = append(res.Errors, &finding.InputError{Message: err.Error()})
+		ie := &finding.InputError{Message: err.Error()}
+		var pe *input.Error
+		if errors.As(err, &pe) {
+			ie.Location.File, ie.Message = pe.Path, pe.Err.Error()
+		}
+		res.Errors = append(res.Errors, ie)
 	}
 	res.Stats.Units = len(units)
 	d := newDispatch(opts.Checks, &opts.CheckOptions)

@@ -5,7 +5,6 @@ package input
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -59,6 +58,17 @@ var manifestExt = []string{".yaml", ".yml", ".json"}
 // kustomizationFiles are the names kustomize recognises.
 var kustomizationFiles = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
 
+// Error is a problem with one argument or path.
+type Error struct {
+	Path string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
 // Discover turns command-line arguments into units, in argument order and,
 // within a directory, in lexical order. A unit found twice is kept once.
 // Errors name the argument; the other arguments are still discovered.
@@ -85,11 +95,11 @@ func Discover(args []string) ([]Unit, []error) {
 		if err != nil && hasMeta(arg) {
 			matches, gerr := Glob(arg)
 			if gerr != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", arg, gerr))
+				errs = append(errs, &Error{arg, gerr})
 				continue
 			}
 			if len(matches) == 0 {
-				errs = append(errs, fmt.Errorf("%s: no file matches the pattern", arg))
+				errs = append(errs, &Error{arg, errors.New("no file matches the pattern")})
 			}
 			for _, m := range matches {
 				walkOrFile(m, false, add, &errs)
@@ -111,9 +121,13 @@ func Discover(args []string) ([]Unit, []error) {
 
 func describeStatError(arg string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%s: no such file or directory", arg)
+		return &Error{arg, errors.New("no such file or directory")}
 	}
-	return err
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return &Error{arg, pe.Err}
+	}
+	return &Error{arg, err}
 }
 
 // fileUnit classifies a file the user named.
@@ -156,7 +170,7 @@ func walkOrFile(path string, explicit bool, add func(Unit), errs *[]error) {
 	}
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			*errs = append(*errs, fmt.Errorf("%s: %w", p, err))
+			*errs = append(*errs, describeStatError(p, err))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
 			}
@@ -185,7 +199,7 @@ func walkOrFile(path string, explicit bool, add func(Unit), errs *[]error) {
 		return nil
 	})
 	if err != nil {
-		*errs = append(*errs, err)
+		*errs = append(*errs, describeStatError(path, err))
 	}
 }
 

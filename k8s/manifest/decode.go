@@ -205,7 +205,7 @@ func (d *decoder) object(n *yaml.Node, at k8s.Path, seq k8s.Seq) {
 
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	enc := encoder{buf: (*bp)[:0], maxDepth: d.limits.MaxDepth, aliasBudget: d.limits.MaxAliasNodes}
+	enc := encoder{buf: (*bp)[:0], maxDepth: d.limits.MaxDepth, aliasBudget: d.limits.MaxAliasNodes, lineOffset: d.doc.Line - 1}
 	enc.encode(n, false)
 	*bp = enc.buf[:0]
 	for _, p := range enc.problems {
@@ -418,7 +418,25 @@ func unescapeSlash(data []byte) []byte {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
 
-// yamlErrorLine splits a yaml.v3 error into its line (0 if none) and message.
+// parserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. For these it gives the 0-based line of the construct being
+// parsed; scanner problems come with 1-based lines.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// yamlErrorLine splits a yaml.v3 error into its 1-based line (0 if none)
+// and message.
 func yamlErrorLine(err error) (int, string) {
 	msg := err.Error()
 	var te *yaml.TypeError
@@ -427,7 +445,11 @@ func yamlErrorLine(err error) (int, string) {
 	}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return n, msg[len(m[0]):]
+		rest := msg[len(m[0]):]
+		if parserProblems[rest] {
+			n++
+		}
+		return n, rest
 	}
 	return 0, strings.TrimPrefix(msg, "yaml: ")
 }

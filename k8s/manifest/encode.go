@@ -13,6 +13,7 @@ type encoder struct {
 	depth       int
 	maxDepth    int
 	aliasBudget int
+	lineOffset  int // added to node lines quoted in messages
 	problems    []problem
 	fatal       bool
 }
@@ -159,7 +160,7 @@ func (e *encoder) entries(n *yaml.Node, viaAlias bool, mergeDepth int) []entry {
 		}
 		if j, dup := index(key); dup {
 			prev := out[j].value
-			e.problem(k, false, "key %q is already defined at line %d; kubectl refuses duplicate keys, Dozor reads the last value", key, lineOf(n, prev))
+			e.problem(k, false, "key %q is already defined at line %d; kubectl refuses duplicate keys, Dozor reads the last value", key, lineOf(n, prev)+e.lineOffset)
 			out[j].value = nil
 		}
 		out = append(out, entry{key: key, value: v, alias: viaAlias})
