@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make bench: measures `dozor scan` on a corpus of real-world manifests.
+#
+# Builds, from ../shared/corpus/manifests (283 files, 458 objects), corpora of
+# 5 and 50 renamed copies (about 2,300 and 23,000 objects), then measures, on
+# this machine:
+#   - dozor scan with every check, on both sizes (linearity: 10x the objects
+#     should cost at most 11x the time), wall time and peak RSS, best of RUNS;
+#   - plain YAML decoding of the same files (yaml.v3 into Go values, on every
+#     core): the floor under any YAML-reading scanner;
+#   - kube-score v1.20.0 on the "clean" corpus (files kube-score can parse:
+#     it refuses to score anything when one file is bad), when it can be
+#     installed from the Go module proxy; dozor on the same clean corpus.
+# Figures go to standard output and bench/out/results.txt; docs/benchmarks.md
+# records them with the machine they were measured on.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SHARED=${SHARED:-../shared}
+RUNS=${RUNS:-3}
+OUT=bench/out
+SRC="$SHARED/corpus/manifests"
+if [ ! -d "$SRC" ]; then
+  echo "bench: $SRC is missing: the benchmark corpus comes from ../shared" >&2
+  exit 1
+fi
+mkdir -p "$OUT/bin"
+
+echo "== building"
+go build -trimpath -o "$OUT/bin/dozor" ./cmd/dozor
+go build -trimpath -o "$OUT/bin/yamldecode" ./bench/yamldecode
+go build -trimpath -o "$OUT/bin/corpus" ./bench/corpus
+if [ ! -x "$OUT/bin/kube-score" ]; then
+  GOBIN="$PWD/$OUT/bin" go install github.com/zegl/kube-score/cmd/kube-score@v1.20.0 2>/dev/null \
+    || echo "bench: kube-score could not be installed; it is left out"
+fi
+
+echo "== corpora"
+"$OUT/bin/corpus" -src "$SRC" -copies 5 -out "$OUT/c5"
+"$OUT/bin/corpus" -src "$SRC" -copies 50 -out "$OUT/c50"
+"$OUT/bin/corpus" -src "$SRC" -copies 50 -clean -out "$OUT/c50clean"
+find "$OUT/c50clean" -name '*.yaml' -print0 | sort -z | xargs -0 cat > "$OUT/c50clean.yaml"
+
+# measure LABEL CMD...: best wall time and its peak RSS over RUNS runs.
+measure() {
+  local label=$1; shift
+  local best="" rss=""
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" >/dev/null 2>&1 || true
+    read -r t m < "$OUT/time.txt"
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+  done
+  printf "%-44s %7.2f s  %5d MB\n" "$label" "$best" "$((rss / 1024))" | tee -a "$OUT/results.txt"
+}
+
+: > "$OUT/results.txt"
+echo "== results (best of $RUNS; $(nproc) cores)" | tee -a "$OUT/results.txt"
+objects() { "$OUT/bin/dozor" scan "$1" -o json --fail-on none 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["objects"])'; }
+echo "objects: c5=$(objects "$OUT/c5") c50=$(objects "$OUT/c50") c50clean=$(objects "$OUT/c50clean")" | tee -a "$OUT/results.txt"
+measure "yaml.v3 decode only, c50"                 "$OUT/bin/yamldecode" "$OUT/c50"
+measure "dozor scan, c5"                           "$OUT/bin/dozor" scan "$OUT/c5" -o json --fail-on none
+measure "dozor scan, c50"                          "$OUT/bin/dozor" scan "$OUT/c50" -o json --fail-on none
+measure "dozor scan, c50clean (stdin)"             sh -c "'$OUT/bin/dozor' scan - -o json --fail-on none < '$OUT/c50clean.yaml'"
+if [ -x "$OUT/bin/kube-score" ]; then
+  measure "kube-score score, c50clean (stdin)"     sh -c "'$OUT/bin/kube-score' score --output-format ci - < '$OUT/c50clean.yaml'"
+fi
