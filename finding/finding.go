@@ -23,9 +23,9 @@ func (o ObjectRef) String() string {
 }
 
 // Location says where a finding or an input error can be fixed. File and Line
-// point into a file the user edits. For objects rendered from a Helm chart or
-// a kustomization, Chart, Template and Kustomization name where they came
-// from, and Line is set only when it points into a file the user wrote.
+// point into a file the user edits: Line is always a line of File, never a
+// line of rendered output. For objects rendered from a Helm chart or a
+// kustomization, Chart, Template and Kustomization name where they came from.
 type Location struct {
 	// File is the path of the file as the user gave it (or "<stdin>").
 	File string `json:"file,omitempty"`
@@ -45,12 +45,12 @@ type Location struct {
 func (l Location) String() string {
 	var b strings.Builder
 	switch {
-	case l.Template != "":
-		b.WriteString(l.Template)
 	case l.File != "":
 		b.WriteString(l.File)
+	case l.Template != "":
+		b.WriteString(l.Template)
 	}
-	if l.Line > 0 && l.Template == "" {
+	if l.Line > 0 {
 		fmt.Fprintf(&b, ":%d", l.Line)
 	}
 	origin := ""
@@ -132,7 +132,7 @@ type InputError struct {
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Location.String())
-	if e.Location.Column > 0 && e.Location.Line > 0 && e.Location.Template == "" {
+	if e.Location.Column > 0 && e.Location.Line > 0 {
 		fmt.Fprintf(&b, ":%d", e.Location.Column)
 	}
 	if b.Len() > 0 {

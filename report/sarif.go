@@ -380,8 +380,8 @@ func findingLocation(f *finding.Finding) sarifLocation {
 
 // physicalLocation turns a Location into a SARIF physical location: the
 // file if there is one (for a rendered Helm object, File is the template's
-// file), else the chart or kustomization directory. A region is given only
-// for a line of a file the user wrote: lines of rendered templates are not.
+// file), else the chart or kustomization directory. A Location's Line is
+// always a line of File, a file the user wrote (rendered output has none).
 func physicalLocation(l finding.Location) (*sarifPhysicalLocation, bool) {
 	var p string
 	switch {
@@ -395,7 +395,7 @@ func physicalLocation(l finding.Location) (*sarifPhysicalLocation, bool) {
 		return nil, false
 	}
 	pl := &sarifPhysicalLocation{ArtifactLocation: sarifArtifactLocation{URI: artifactURI(p)}}
-	if l.Line > 0 && l.Template == "" {
+	if l.Line > 0 {
 		pl.Region = &sarifRegion{StartLine: l.Line, StartColumn: l.Column}
 	}
 	return pl, true

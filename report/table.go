@@ -57,7 +57,7 @@ func Table(w io.Writer, res *scan.Result, opts Options) error {
 		}
 		sev := fmt.Sprintf("%-8s", strings.ToUpper(f.Severity.String()))
 		line := ""
-		if f.Location.Line > 0 && f.Location.Template == "" {
+		if f.Location.Line > 0 {
 			line = fmt.Sprintf("line %d", f.Location.Line)
 		}
 		msg := f.Message
@@ -122,7 +122,7 @@ func writeSummary(w io.Writer, res *scan.Result, p painter) {
 		fmt.Fprintf(w, ", %d suppressed", n)
 	}
 	if n := len(res.Errors); n > 0 {
-		fmt.Fprintf(w, ", %s", p.paint(severityColor[finding.High], fmt.Sprintf("%d input errors", n)))
+		fmt.Fprintf(w, ", %s", p.paint(severityColor[finding.High], plural(n, "input error")))
 	}
 	if n := res.Stats.Skipped; n > 0 {
 		fmt.Fprintf(w, ", %d documents skipped as not Kubernetes objects", n)
@@ -167,4 +167,12 @@ func writeSummary(w io.Writer, res *scan.Result, p painter) {
 
 func sortFindings(fs []finding.Finding) {
 	sort.SliceStable(fs, func(i, j int) bool { return finding.Compare(&fs[i], &fs[j]) < 0 })
+}
+
+// plural renders "1 input error", "2 input errors".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -147,7 +147,7 @@ func TestExitCodes(t *testing.T) {
 		{name: "--fail-on none", args: []string{"scan", stableChecks, "--fail-on", "none", p("critical")}, want: 0,
 			wantStdout: []string{"DZ-PSS-003"}},
 		{name: "YAML syntax error, other files still scanned", args: []string{"scan", stableChecks, p("mixed")}, want: 2,
-			wantStdout: []string{"a-broken.yaml:6: invalid YAML", "Deployment shop/web", "DZ-PSS-003", "1 input errors"}},
+			wantStdout: []string{"a-broken.yaml:6: invalid YAML", "Deployment shop/web", "DZ-PSS-003", "1 input error"}},
 		{name: "YAML syntax error with --fail-on none", args: []string{"scan", stableChecks, "--fail-on", "none", p("mixed")}, want: 2},
 		{name: "input error in machine-readable output goes to stderr too", args: []string{"scan", stableChecks, "-o", "json", p("mixed")}, want: 2,
 			wantStderr: []string{"invalid YAML"}},
