@@ -96,6 +96,12 @@ func (ctx *Context) ReportSeverity(sev finding.Severity, obj *k8s.Object, path k
 	ctx.report(obj, path, "", sev, format, args...)
 }
 
+// ReportContainerSeverity is ReportContainer with a severity other than the
+// rule's.
+func (ctx *Context) ReportContainerSeverity(sev finding.Severity, obj *k8s.Object, c k8s.Container, rel k8s.Path, format string, args ...any) {
+	ctx.report(obj, c.Path.Join(rel), c.Name, sev, format, args...)
+}
+
 // ReportContainer raises a finding about a container, at a path relative to
 // the container.
 func (ctx *Context) ReportContainer(obj *k8s.Object, c k8s.Container, rel k8s.Path, format string, args ...any) {

@@ -20,6 +20,8 @@ import (
 	"github.com/dozor-dev/dozor/check/builtin"
 	"github.com/dozor-dev/dozor/examples"
 	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/k8s/helm"
+	"github.com/dozor-dev/dozor/k8s/kustomize"
 	"github.com/dozor-dev/dozor/report"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -263,5 +265,5 @@ func isTerminal(w io.Writer) bool {
 
 // renderers wires Helm and Kustomize into scans.
 func renderers() scan.Renderers {
-	return scan.Renderers{}
+	return scan.Renderers{Chart: helm.Render, Kustomization: kustomize.Build}
 }

@@ -1,0 +1,3 @@
+{{- define "viatemplate.port" -}}
+{{ .Values.service.port }}
+{{- end -}}
