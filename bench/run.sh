@@ -47,7 +47,7 @@ measure() {
   local best="" rss=""
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" >/dev/null 2>&1 || true
-    read -r t m < "$OUT/time.txt"
+    read -r t m < <(tail -n 1 "$OUT/time.txt")
     if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
   done
   printf "%-44s %7.2f s  %5d MB\n" "$label" "$best" "$((rss / 1024))" | tee -a "$OUT/results.txt"

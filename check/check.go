@@ -64,16 +64,34 @@ func ParseVersion(s string) (Version, error) {
 // Context is how a check reports findings. A Context is used by one
 // goroutine at a time.
 type Context struct {
-	check    *Check
-	opts     *Options
-	emit     func(*k8s.Object, finding.Finding)
-	findings int
+	check      *Check
+	opts       *Options
+	emit       func(*k8s.Object, finding.Finding)
+	findings   int
+	deferLines bool
 }
 
 // NewContext returns a Context for running c, handing its findings, and the
 // objects they concern, to emit.
 func NewContext(c *Check, opts *Options, emit func(*k8s.Object, finding.Finding)) *Context {
 	return &Context{check: c, opts: opts, emit: emit}
+}
+
+// WithCheck makes the context run c from now on, so that one Context can
+// serve every check in turn, and returns it.
+func (ctx *Context) WithCheck(c *Check) *Context {
+	ctx.check = c
+	return ctx
+}
+
+// DeferLines makes the context leave field lines out of findings: their
+// Location holds the object's own line, and the caller resolves each
+// finding's Path later, all the findings of an object at once. Runners of
+// cross-object checks use it, because by then an object's document must be
+// parsed again to find a field's line.
+func (ctx *Context) DeferLines() *Context {
+	ctx.deferLines = true
+	return ctx
 }
 
 // Options returns the options of the run.
@@ -113,11 +131,15 @@ func (ctx *Context) report(obj *k8s.Object, path k8s.Path, container string, sev
 		sev = ctx.check.Severity
 	}
 	ctx.findings++
+	at := path
+	if ctx.deferLines {
+		at = ""
+	}
 	ctx.emit(obj, finding.Finding{
 		Rule:      &ctx.check.Rule,
 		Severity:  sev,
 		Object:    obj.Ref(),
-		Location:  obj.Location(path),
+		Location:  obj.Location(at),
 		Path:      string(path),
 		Container: container,
 		Message:   fmt.Sprintf(format, args...),

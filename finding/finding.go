@@ -3,6 +3,7 @@ package finding
 import (
 	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -105,17 +106,50 @@ type Suppression struct {
 // Compare orders findings for stable output: by file, line, object, rule,
 // path and message.
 func Compare(a, b *Finding) int {
-	return cmp.Or(
-		cmp.Compare(a.Location.File, b.Location.File),
-		cmp.Compare(a.Location.Template, b.Location.Template),
-		cmp.Compare(a.Location.Line, b.Location.Line),
-		cmp.Compare(a.Object.Namespace, b.Object.Namespace),
-		cmp.Compare(a.Object.Kind, b.Object.Kind),
-		cmp.Compare(a.Object.Name, b.Object.Name),
-		cmp.Compare(a.Rule.ID, b.Rule.ID),
-		cmp.Compare(a.Path, b.Path),
-		cmp.Compare(a.Message, b.Message),
-	)
+	if c := cmp.Compare(a.Location.File, b.Location.File); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Template, b.Location.Template); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Location.Line, b.Location.Line); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Namespace, b.Object.Namespace); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Kind, b.Object.Kind); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Object.Name, b.Object.Name); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Rule.ID, b.Rule.ID); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Path, b.Path); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Message, b.Message)
+}
+
+// Sorted returns the findings in Compare order, in a new slice. It sorts an
+// index and moves each finding once, which is much faster than swapping the
+// large structs in place.
+func Sorted(fs []Finding) []Finding {
+	if len(fs) < 2 {
+		return fs
+	}
+	idx := make([]int32, len(fs))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortStableFunc(idx, func(a, b int32) int { return Compare(&fs[a], &fs[b]) })
+	sorted := make([]Finding, len(fs))
+	for i, j := range idx {
+		sorted[i] = fs[j]
+	}
+	return sorted
 }
 
 // InputError is a problem with the input itself: a file that cannot be read

@@ -147,7 +147,7 @@ func (o *Object) Location(path Path) finding.Location {
 		Template:      o.Source.Template,
 		Kustomization: o.Source.Kustomization,
 	}
-	if o.Locator != nil {
+	if o.Locator != nil && path != "" {
 		if line, col := o.Locator.Locate(path); line > 0 {
 			loc.Line, loc.Column = line, col
 		}

@@ -74,47 +74,51 @@ type Segment struct {
 // Segments splits the path into its steps. A malformed path yields the
 // steps before the fault.
 func (p Path) Segments() []Segment {
-	s := string(p)
 	var out []Segment
-	for len(s) > 0 {
-		switch s[0] {
-		case '.':
-			s = s[1:]
-		case '[':
-			end := strings.IndexByte(s, ']')
-			if end < 0 {
-				return out
-			}
-			inner := s[1:end]
-			if strings.HasPrefix(inner, `"`) {
-				// A quoted key may contain ']': find the closing quote.
-				q, err := strconv.QuotedPrefix(s[1:])
-				if err != nil {
-					return out
-				}
-				k, _ := strconv.Unquote(q)
-				out = append(out, Segment{Key: k})
-				s = s[1+len(q):]
-				if !strings.HasPrefix(s, "]") {
-					return out
-				}
-				s = s[1:]
-				continue
-			}
-			n, err := strconv.Atoi(inner)
-			if err != nil {
-				return out
-			}
-			out = append(out, Segment{Index: n, IsIndex: true})
-			s = s[end+1:]
-		default:
-			end := strings.IndexAny(s, ".[")
-			if end < 0 {
-				end = len(s)
-			}
-			out = append(out, Segment{Key: s[:end]})
-			s = s[end:]
-		}
+	for seg, rest, ok := p.Next(); ok; seg, rest, ok = rest.Next() {
+		out = append(out, seg)
 	}
 	return out
+}
+
+// Next returns the first step of the path and the rest of it; ok is false
+// at the end of the path or at a malformed step. It does not allocate for
+// plain keys and indices.
+func (p Path) Next() (seg Segment, rest Path, ok bool) {
+	s := string(p)
+	for len(s) > 0 && s[0] == '.' {
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return Segment{}, "", false
+	}
+	if s[0] != '[' {
+		end := strings.IndexAny(s, ".[")
+		if end < 0 {
+			end = len(s)
+		}
+		return Segment{Key: s[:end]}, Path(s[end:]), true
+	}
+	end := strings.IndexByte(s, ']')
+	if end < 0 {
+		return Segment{}, "", false
+	}
+	if s[1] == '"' {
+		// A quoted key may contain ']': find the closing quote.
+		q, err := strconv.QuotedPrefix(s[1:])
+		if err != nil {
+			return Segment{}, "", false
+		}
+		k, _ := strconv.Unquote(q)
+		s = s[1+len(q):]
+		if !strings.HasPrefix(s, "]") {
+			return Segment{}, "", false
+		}
+		return Segment{Key: k}, Path(s[1:]), true
+	}
+	n, err := strconv.Atoi(s[1:end])
+	if err != nil {
+		return Segment{}, "", false
+	}
+	return Segment{Index: n, IsIndex: true}, Path(s[end+1:]), true
 }

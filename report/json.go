@@ -1,8 +1,12 @@
 package report
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"runtime"
 	"time"
 
 	"github.com/dozor-dev/dozor/finding"
@@ -90,6 +94,19 @@ type JSONException struct {
 
 // NewJSONReport builds the JSON report of a result.
 func NewJSONReport(res *scan.Result, opts Options) *JSONReport {
+	return newJSONReport(res, opts, true)
+}
+
+// toJSONFinding converts a finding for the report.
+func toJSONFinding(f *finding.Finding) JSONFinding {
+	return JSONFinding{CheckID: f.Rule.ID, Name: f.Rule.Name, Title: f.Rule.Title, Severity: f.Severity,
+		Object: f.Object, Location: f.Location, Path: f.Path, Container: f.Container, Message: f.Message,
+		Suppressed: f.Suppressed}
+}
+
+// newJSONReport builds the report; without findings, Findings and
+// Suppressed stay empty (JSON streams them) but Rules lists their rules.
+func newJSONReport(res *scan.Result, opts Options, findings bool) *JSONReport {
 	shown := visible(res, opts)
 	r := &JSONReport{
 		APIVersion:  JSONAPIVersion,
@@ -111,24 +128,27 @@ func NewJSONReport(res *scan.Result, opts Options) *JSONReport {
 		r.Summary.BySeverity[s.String()] = n
 	}
 	rules := map[string]bool{}
-	add := func(f *finding.Finding) JSONFinding {
+	add := func(f *finding.Finding) {
 		if !rules[f.Rule.ID] {
 			rules[f.Rule.ID] = true
 			r.Rules = append(r.Rules, *f.Rule)
 		}
-		return JSONFinding{CheckID: f.Rule.ID, Name: f.Rule.Name, Title: f.Rule.Title, Severity: f.Severity,
-			Object: f.Object, Location: f.Location, Path: f.Path, Container: f.Container, Message: f.Message,
-			Suppressed: f.Suppressed}
 	}
 	for i := range res.Findings {
 		r.Summary.ByCheck[res.Findings[i].Rule.ID]++
 	}
 	for i := range shown {
-		r.Findings = append(r.Findings, add(&shown[i]))
+		add(&shown[i])
+		if findings {
+			r.Findings = append(r.Findings, toJSONFinding(&shown[i]))
+		}
 	}
 	if opts.ShowSuppressed {
 		for i := range res.Suppressed {
-			r.Suppressed = append(r.Suppressed, add(&res.Suppressed[i]))
+			add(&res.Suppressed[i])
+			if findings {
+				r.Suppressed = append(r.Suppressed, toJSONFinding(&res.Suppressed[i]))
+			}
 		}
 	}
 	for _, e := range res.Errors {
@@ -150,9 +170,108 @@ func jsonExceptions(es []*finding.Exception) []JSONException {
 	return out
 }
 
-// JSON writes the JSON report, indented.
+// JSON writes the JSON report, indented. It writes the same bytes as
+// encoding JSONReport with json.Encoder and SetIndent("", "  "), but streams
+// the findings, marshalling blocks of them on every core, so that reports
+// of hundreds of thousands of findings neither wait on one core nor sit in
+// memory twice.
 func JSON(w io.Writer, res *scan.Result, opts Options) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(NewJSONReport(res, opts))
+	r := newJSONReport(res, opts, false)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var err error
+	field := func(name string, v any, last bool) {
+		if err != nil {
+			return
+		}
+		var b []byte
+		if b, err = json.MarshalIndent(v, "  ", "  "); err != nil {
+			return
+		}
+		fmt.Fprintf(bw, "  %q: %s", name, b)
+		if !last {
+			bw.WriteString(",\n")
+		}
+	}
+	array := func(name string, fs []finding.Finding) {
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(bw, "  %q: ", name)
+		err = writeJSONArray(bw, fs)
+		bw.WriteString(",\n")
+	}
+	bw.WriteString("{\n")
+	field("apiVersion", r.APIVersion, false)
+	field("kind", r.Kind, false)
+	field("tool", r.Tool, false)
+	field("generatedAt", r.GeneratedAt, false)
+	field("summary", r.Summary, false)
+	array("findings", visible(res, opts))
+	if opts.ShowSuppressed && len(res.Suppressed) > 0 {
+		array("suppressed", res.Suppressed)
+	}
+	field("errors", r.Errors, false)
+	field("exceptions", r.Exceptions, false)
+	field("rules", r.Rules, true)
+	if err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeJSONArray writes an indented array of findings, marshalling blocks
+// of them in parallel and writing the blocks in order.
+func writeJSONArray(w *bufio.Writer, fs []finding.Finding) error {
+	if len(fs) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	const block = 1024
+	type result struct {
+		b   []byte
+		err error
+	}
+	n := (len(fs) + block - 1) / block
+	results := make([]chan result, n)
+	for i := range n {
+		results[i] = make(chan result, 1)
+	}
+	// At most GOMAXPROCS+1 blocks are marshalled and not yet written.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+	go func() {
+		for i := range n {
+			sem <- struct{}{}
+			go func() {
+				var buf bytes.Buffer
+				end := min((i+1)*block, len(fs))
+				for j := i * block; j < end; j++ {
+					jf := toJSONFinding(&fs[j])
+					b, err := json.MarshalIndent(&jf, "    ", "  ")
+					if err != nil {
+						results[i] <- result{err: err}
+						return
+					}
+					if j > 0 {
+						buf.WriteString(",\n")
+					}
+					buf.WriteString("    ")
+					buf.Write(b)
+				}
+				results[i] <- result{b: buf.Bytes()}
+			}()
+		}
+	}()
+	w.WriteString("[\n")
+	var err error
+	for i := range n {
+		r := <-results[i]
+		<-sem
+		if r.err != nil && err == nil {
+			err = r.err
+		}
+		w.Write(r.b)
+	}
+	w.WriteString("\n  ]")
+	return err
 }

@@ -43,7 +43,7 @@ func Table(w io.Writer, res *scan.Result, opts Options) error {
 	list := shown
 	if opts.ShowSuppressed {
 		list = append(append([]finding.Finding(nil), shown...), res.Suppressed...)
-		sortFindings(list)
+		list = finding.Sorted(list)
 	}
 	var last string
 	for _, f := range list {
@@ -163,10 +163,6 @@ func writeSummary(w io.Writer, res *scan.Result, p painter) {
 		fmt.Fprintf(w, "  %s %-11s %6d  %s\n", p.paint(severityColor[r.f.Rule.Severity], fmt.Sprintf("%-8s", strings.ToUpper(r.f.Rule.Severity.String()))),
 			r.f.Rule.ID, r.n, r.f.Rule.Title)
 	}
-}
-
-func sortFindings(fs []finding.Finding) {
-	sort.SliceStable(fs, func(i, j int) bool { return finding.Compare(&fs[i], &fs[j]) < 0 })
 }
 
 // plural renders "1 input error", "2 input errors".

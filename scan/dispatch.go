@@ -52,9 +52,9 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 		}
 		r.errors = append(r.errors, &finding.InputError{Location: loc, Object: e.Object, Message: e.Msg})
 	}
-	emit := func(obj *k8s.Object, f finding.Finding) {
-		r.findings = append(r.findings, rawFinding{obj: obj, f: f})
-	}
+	ctx := check.NewContext(nil, d.opts, func(obj *k8s.Object, f finding.Finding) {
+		r.findings = append(r.findings, newRaw(obj, &f))
+	})
 	for _, obj := range dec.Objects {
 		loc, _ := obj.Locator.(*manifest.Locator)
 		if job.rendered {
@@ -68,10 +68,10 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 			}
 		}
 		for _, c := range d.byKind[obj.Kind] {
-			c.Object(check.NewContext(c, d.opts, emit), obj)
+			c.Object(ctx.WithCheck(c), obj)
 		}
 		for _, c := range d.anyKind {
-			c.Object(check.NewContext(c, d.opts, emit), obj)
+			c.Object(ctx.WithCheck(c), obj)
 		}
 		if loc != nil {
 			loc.Release()
@@ -80,9 +80,12 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 	return r
 }
 
-// crossObject runs the cross-object checks over each group of objects, the
-// groups in parallel.
-func (d *dispatch) crossObject(ctx context.Context, objects []*k8s.Object) []rawFinding {
+// crossObject runs the cross-object checks over each group of objects.
+// Groups, and the checks within a group, run in parallel on workers
+// goroutines; the index is read-only while they run. Findings carry the
+// object's line until the end, when each object with findings has its
+// document parsed once to turn every finding's field into a line.
+func (d *dispatch) crossObject(ctx context.Context, objects []*k8s.Object, workers int) []rawFinding {
 	if len(d.index) == 0 {
 		return nil
 	}
@@ -96,34 +99,92 @@ func (d *dispatch) crossObject(ctx context.Context, objects []*k8s.Object) []raw
 		groups[g] = append(groups[g], o)
 	}
 	sort.Strings(names)
-	results := make([][]rawFinding, len(names))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for i, name := range names {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
+	indexes := make([]*k8s.Index, len(names))
+	type job struct{ group, check int }
+	var jobs []job
+	for g := range names {
+		for c := range d.index {
+			jobs = append(jobs, job{g, c})
+		}
+	}
+	results := make([][]rawFinding, len(jobs))
+	var once = make([]sync.Once, len(names))
+	run := func(jobCh <-chan int) {
+		for j := range jobCh {
 			if ctx.Err() != nil {
-				return
+				continue
 			}
-			ix := k8s.NewIndex(groups[name])
-			emit := func(obj *k8s.Object, f finding.Finding) {
-				results[i] = append(results[i], rawFinding{obj: obj, f: f})
-			}
-			for _, c := range d.index {
-				c.Index(check.NewContext(c, d.opts, emit), ix)
-			}
-			for _, o := range groups[name] {
+			g, c := jobs[j].group, d.index[jobs[j].check]
+			once[g].Do(func() { indexes[g] = k8s.NewIndex(groups[names[g]]) })
+			cc := check.NewContext(c, d.opts, func(obj *k8s.Object, f finding.Finding) {
+				results[j] = append(results[j], newRaw(obj, &f))
+			}).DeferLines()
+			c.Index(cc, indexes[g])
+		}
+	}
+	jobCh := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() { run(jobCh) })
+	}
+	for j := range jobs {
+		jobCh <- j
+	}
+	close(jobCh)
+	wg.Wait()
+
+	n := 0
+	for _, r := range results {
+		n += len(r)
+	}
+	out := make([]rawFinding, 0, n)
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	resolveLines(out, workers)
+	// A check may have located a field itself: drop every parsed document.
+	for _, o := range objects {
+		if l, ok := o.Locator.(*manifest.Locator); ok {
+			l.Release()
+		}
+	}
+	return out
+}
+
+// resolveLines sets the field line of findings whose lines were deferred:
+// each object's document is parsed once, by one goroutine, then released.
+func resolveLines(fs []rawFinding, workers int) {
+	byObject := map[*k8s.Object][]int{}
+	var order []*k8s.Object
+	for i := range fs {
+		o := fs[i].obj
+		if o.Locator == nil || fs[i].path == "" {
+			continue
+		}
+		if _, ok := byObject[o]; !ok {
+			order = append(order, o)
+		}
+		byObject[o] = append(byObject[o], i)
+	}
+	ch := make(chan *k8s.Object)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for o := range ch {
+				for _, i := range byObject[o] {
+					f := &fs[i]
+					loc := o.Location(k8s.Path(f.path))
+					f.line, f.column = int32(loc.Line), int32(loc.Column)
+				}
 				if l, ok := o.Locator.(*manifest.Locator); ok {
 					l.Release()
 				}
 			}
 		})
 	}
-	wg.Wait()
-	var out []rawFinding
-	for _, r := range results {
-		out = append(out, r...)
+	for _, o := range order {
+		ch <- o
 	}
-	return out
+	close(ch)
+	wg.Wait()
 }

@@ -7,34 +7,36 @@ import (
 	"github.com/dozor-dev/dozor/k8s"
 )
 
-// applyExceptions sorts raw findings into reported and suppressed ones. An
-// object's ignore annotation is applied first, then the exceptions file.
-// Expired exceptions do not apply and are listed.
-func applyExceptions(res *Result, raw []rawFinding, opts *Options) {
+// applyExceptions sorts raw findings into reported and suppressed ones, in
+// output order. An object's ignore annotation is applied first, then the
+// exceptions files. Expired exceptions do not apply and are listed.
+func applyExceptions(res *Result, chunks [][]rawFinding, opts *Options) {
 	clauses := map[*k8s.Object][]finding.IgnoreClause{}
 	used := map[*finding.Exception]bool{}
-	for i := range raw {
-		f := raw[i].f
-		obj := raw[i].obj
-		if s := annotationSuppression(obj, &f, clauses); s != nil {
+	// Sort pointers to the raw findings, then build each Finding once, in
+	// order: no large struct is swapped or copied twice.
+	total := 0
+	for _, c := range chunks {
+		total += len(c)
+	}
+	order := make([]*rawFinding, 0, total)
+	for _, c := range chunks {
+		for i := range c {
+			order = append(order, &c[i])
+		}
+	}
+	slices.SortFunc(order, compareRaw)
+	res.Findings = make([]finding.Finding, 0, total)
+	for _, r := range order {
+		f := r.finding()
+		if s := annotationSuppression(r.obj, &f, clauses); s != nil {
 			f.Suppressed = s
 			res.Suppressed = append(res.Suppressed, f)
 			continue
 		}
-		var applied *finding.Exception
-		for _, e := range opts.Exceptions {
-			if !e.Matches(&f) {
-				continue
-			}
-			if e.Expired(opts.Now) {
-				continue
-			}
-			applied = e
-			break
-		}
-		if applied != nil {
-			used[applied] = true
-			f.Suppressed = &finding.Suppression{Kind: "exceptions-file", Reason: applied.Reason, Source: applied.Source}
+		if e := matchException(&f, opts); e != nil {
+			used[e] = true
+			f.Suppressed = &finding.Suppression{Kind: "exceptions-file", Reason: e.Reason, Source: e.Source}
 			res.Suppressed = append(res.Suppressed, f)
 			continue
 		}
@@ -48,9 +50,16 @@ func applyExceptions(res *Result, raw []rawFinding, opts *Options) {
 			res.UnusedExceptions = append(res.UnusedExceptions, e)
 		}
 	}
-	cmp := func(a, b finding.Finding) int { return finding.Compare(&a, &b) }
-	slices.SortFunc(res.Findings, cmp)
-	slices.SortFunc(res.Suppressed, cmp)
+}
+
+// matchException returns the first unexpired exception that covers f.
+func matchException(f *finding.Finding, opts *Options) *finding.Exception {
+	for _, e := range opts.Exceptions {
+		if e.Matches(f) && !e.Expired(opts.Now) {
+			return e
+		}
+	}
+	return nil
 }
 
 // annotationSuppression returns the suppression an object's ignore

@@ -62,7 +62,7 @@ func duplicateObject() *check.Check {
 
 // place says where an object is defined: file and line, or chart template.
 func place(o *k8s.Object) string {
-	l := o.Location("metadata.name")
+	l := o.Location("")
 	switch {
 	case l.Template != "":
 		return l.Template

@@ -222,23 +222,27 @@ func oneChar(v string) bool {
 // A valuePattern recognises a credential by its form, whatever its name.
 type valuePattern struct {
 	kind string
-	re   *regexp.Regexp
+	// hints are literal strings every match contains (one of them): the
+	// regular expression runs only on values that contain a hint, which
+	// spares the regexp engine almost every value.
+	hints []string
+	re    *regexp.Regexp
 	// ok, when set, vets a match (m is the whole match and its groups).
 	ok func(v string, m []int) bool
 }
 
 var patterns = []valuePattern{
-	{kind: "private key", re: regexp.MustCompile(`-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----`), ok: pemBody},
-	{kind: "AWS access key ID", re: regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), ok: notExample},
-	{kind: "GitHub token", re: regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b`)},
-	{kind: "GitHub token", re: regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{60,}`)},
-	{kind: "GitLab token", re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
-	{kind: "Slack token", re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), ok: notExample},
-	{kind: "Slack webhook URL", re: regexp.MustCompile(`https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}`)},
-	{kind: "Google API key", re: regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
-	{kind: "Stripe secret key", re: regexp.MustCompile(`\b[sr]k_live_[0-9A-Za-z]{20,}`)},
-	{kind: "JSON Web Token", re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}`), ok: notSampleJWT},
-	{kind: "password in a URL", re: regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'"]+:([^\s/@'"]+)@[^\s/@]`), ok: urlPassword},
+	{kind: "private key", hints: []string{"PRIVATE KEY"}, re: regexp.MustCompile(`-----BEGIN ((RSA|EC|DSA|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY( BLOCK)?-----`), ok: pemBody},
+	{kind: "AWS access key ID", hints: []string{"AKIA", "ASIA", "ABIA", "ACCA"}, re: regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16}\b`), ok: notExample},
+	{kind: "GitHub token", hints: []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"}, re: regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b`)},
+	{kind: "GitHub token", hints: []string{"github_pat_"}, re: regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{60,}`)},
+	{kind: "GitLab token", hints: []string{"glpat-"}, re: regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20,}`)},
+	{kind: "Slack token", hints: []string{"xox"}, re: regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), ok: notExample},
+	{kind: "Slack webhook URL", hints: []string{"hooks.slack.com"}, re: regexp.MustCompile(`https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}`)},
+	{kind: "Google API key", hints: []string{"AIza"}, re: regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}`)},
+	{kind: "Stripe secret key", hints: []string{"k_live_"}, re: regexp.MustCompile(`\b[sr]k_live_[0-9A-Za-z]{20,}`)},
+	{kind: "JSON Web Token", hints: []string{"eyJ"}, re: regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}`), ok: notSampleJWT},
+	{kind: "password in a URL", hints: []string{"://"}, re: regexp.MustCompile(`\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@'"]+:([^\s/@'"]+)@[^\s/@]`), ok: urlPassword},
 }
 
 // valueKinds returns the kinds of credential found in v by their form,
@@ -246,7 +250,7 @@ var patterns = []valuePattern{
 func valueKinds(v string) []string {
 	var out []string
 	for _, p := range patterns {
-		if contains(out, p.kind) {
+		if contains(out, p.kind) || !hinted(v, p.hints) {
 			continue
 		}
 		for _, m := range p.re.FindAllStringSubmatchIndex(v, 8) {
@@ -257,6 +261,19 @@ func valueKinds(v string) []string {
 		}
 	}
 	return out
+}
+
+// hinted reports whether v contains one of hints (or there are none).
+func hinted(v string, hints []string) bool {
+	if len(hints) == 0 {
+		return true
+	}
+	for _, h := range hints {
+		if strings.Contains(v, h) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

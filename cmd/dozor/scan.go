@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -206,6 +207,10 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		Helm:         f.helm,
 		Renderers:    renderers(),
 	})
+	// The scan's working set (objects, documents) is garbage now: collect it
+	// before the report allocates, so that the heap does not grow past what
+	// the scan needed.
+	runtime.GC()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return exitError{exitInvalid}

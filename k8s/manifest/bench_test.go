@@ -67,3 +67,22 @@ func BenchmarkYAMLOnly(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFastParse parses the corpus with the fast parser (falling back to
+// yaml.v3 where it declines), to compare with BenchmarkYAMLOnly.
+func BenchmarkFastParse(b *testing.B) {
+	files := corpus(b)
+	var size int64
+	for _, f := range files {
+		size += int64(len(f))
+	}
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, data := range files {
+			for _, doc := range Split(data) {
+				_, _ = parse(doc.Data)
+			}
+		}
+	}
+}

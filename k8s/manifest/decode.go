@@ -115,7 +115,7 @@ func Decode(doc Document, src k8s.Source, seq k8s.Seq, limits Options) (out Deco
 		errAt(doc.Line, 0, "", "not text: the document holds binary data")
 		return out
 	}
-	root, err := parse(doc.Data)
+	root, fast, err := parseWith(doc.Data)
 	if err != nil {
 		line, msg := yamlErrorLine(err)
 		if line > 0 {
@@ -140,7 +140,7 @@ func Decode(doc Document, src k8s.Source, seq k8s.Seq, limits Options) (out Deco
 		errAt(node.Line+doc.Line-1, node.Column, "", "not a Kubernetes object: the document is a %s, not a mapping", kindName(node.Kind))
 		return out
 	}
-	d := &decoder{doc: doc, src: src, limits: limits, out: &out, root: root}
+	d := &decoder{doc: doc, src: src, limits: limits, out: &out, root: root, fast: fast}
 	seq.Doc = doc.Index
 	_, kind := typeOf(node)
 	if items := mapValue(node, "items"); items != nil && strings.HasSuffix(kind, "List") && items.Kind == yaml.SequenceNode {
@@ -161,6 +161,7 @@ type decoder struct {
 	limits Options
 	out    *Decoded
 	root   *yaml.Node
+	fast   bool // the fast parser took the document
 }
 
 func (d *decoder) errAt(n *yaml.Node, object string, format string, args ...any) {
@@ -269,7 +270,7 @@ func (d *decoder) object(n *yaml.Node, at k8s.Path, seq k8s.Seq) {
 	if obj.Meta.Name == "" && obj.Meta.GenerateName == "" {
 		d.errAt(n, label, "no metadata.name")
 	}
-	obj.Locator = &Locator{data: d.doc.Data, firstLine: d.doc.Line, at: at, root: d.root}
+	obj.Locator = &Locator{data: d.doc.Data, firstLine: d.doc.Line, at: at, root: d.root, fast: d.fast}
 	d.out.Objects = append(d.out.Objects, obj)
 }
 
@@ -377,9 +378,26 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 	return v
 }
 
-// parse parses one document into a node tree. JSON's "\/" escape, which YAML
-// does not know, is rewritten first.
+// parse parses one document into a node tree: with the fast parser when the
+// document is in its subset, else with yaml.v3. JSON's "\/" escape, which
+// YAML does not know, is rewritten for yaml.v3.
 func parse(data []byte) (*yaml.Node, error) {
+	root, _, err := parseWith(data)
+	return root, err
+}
+
+// parseWith is parse, also telling whether the fast parser took the
+// document.
+func parseWith(data []byte) (*yaml.Node, bool, error) {
+	if root, ok := fastParse(data); ok {
+		return root, true, nil
+	}
+	root, err := slowParse(data)
+	return root, false, err
+}
+
+// slowParse parses with yaml.v3.
+func slowParse(data []byte) (*yaml.Node, error) {
 	var root yaml.Node
 	err := yaml.Unmarshal(data, &root)
 	if err != nil && strings.Contains(err.Error(), "unknown escape character") && bytes.Contains(data, []byte(`\/`)) {

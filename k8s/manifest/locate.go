@@ -7,12 +7,15 @@ import (
 )
 
 // Locator finds the lines of an object's fields in its document. It holds
-// the parsed document until Release, and re-parses it on demand after.
+// the parsed document until Release, and after that parses it again on
+// demand, keeping it until the next Release. A Locator is used by one
+// goroutine at a time.
 type Locator struct {
 	data      []byte
 	firstLine int
 	at        k8s.Path // the object's path in the document: "" or items[3]
 	root      *yaml.Node
+	fast      bool // the document is in the fast parser's subset
 }
 
 // Release drops the parsed document; later calls to Locate parse it again.
@@ -22,18 +25,38 @@ func (l *Locator) Release() { l.root = nil }
 // the document has.
 func (l *Locator) Locate(path k8s.Path) (line, column int) {
 	root := l.root
+	if root == nil && l.fast {
+		// Walk the text rather than build the tree again.
+		if line, column, ok := walkLocate(l.data, l.at, path); ok {
+			return line + l.firstLine - 1, column
+		}
+	}
 	if root == nil {
 		var err error
 		if root, err = parse(l.data); err != nil {
 			return 0, 0
 		}
+		l.root = root
 	}
 	if len(root.Content) == 0 {
 		return 0, 0
 	}
 	n := root.Content[0]
 	line, column = n.Line, n.Column
-	for _, seg := range append(l.at.Segments(), path.Segments()...) {
+	rest, inAt := l.at, l.at != ""
+	if !inAt {
+		rest = path
+	}
+	for {
+		seg, after, ok := rest.Next()
+		if !ok {
+			if inAt {
+				rest, inAt = path, false
+				continue
+			}
+			break
+		}
+		rest = after
 		if n.Kind == yaml.AliasNode && n.Alias != nil {
 			n = n.Alias
 		}
@@ -62,3 +85,6 @@ func (l *Locator) Locate(path k8s.Path) (line, column int) {
 	}
 	return line + l.firstLine - 1, column
 }
+
+// Held reports whether the locator holds a parsed document (for tests).
+func (l *Locator) Held() bool { return l.root != nil }
