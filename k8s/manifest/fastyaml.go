@@ -320,22 +320,7 @@ func (p *fastParser) scanKey() (start, end, after int, ok bool) {
 	i := p.pos
 	switch p.data[i] {
 	case '"', '\'':
-		q := p.data[i]
-		j := i + 1
-		for j < end {
-			if p.data[j] == '\\' && q == '"' {
-				j += 2
-				continue
-			}
-			if p.data[j] == q {
-				if q == '\'' && j+1 < end && p.data[j+1] == '\'' {
-					j += 2
-					continue
-				}
-				break
-			}
-			j++
-		}
+		j := p.closingQuote(i, end)
 		if j >= end {
 			return 0, 0, -1, true // not a key (maybe a multi-line quoted scalar)
 		}
@@ -397,19 +382,8 @@ func (p *fastParser) blockMapping(ind int) *yaml.Node {
 		}
 		var key *yaml.Node
 		switch p.data[ks] {
-		case '"':
-			key = p.node(yaml.ScalarNode, "!!str", p.line, p.column(ks))
-			key.Style = yaml.DoubleQuotedStyle
-			v, ok := p.unquoteDouble(ks+1, ke-1)
-			if !ok {
-				p.bail()
-				break
-			}
-			key.Value = v
-		case '\'':
-			key = p.node(yaml.ScalarNode, "!!str", p.line, p.column(ks))
-			key.Style = yaml.SingleQuotedStyle
-			key.Value = p.unquoteSingle(ks+1, ke-1)
+		case '"', '\'':
+			key = p.quoted(ke-1, p.line, p.column(ks))
 		default:
 			v := p.str(ks, ke)
 			if !plainOK(v, false) {
@@ -597,42 +571,14 @@ func plainOK(s string, flow bool) bool {
 func (p *fastParser) scalarValue(ind int) *yaml.Node {
 	line, col := p.line, p.column(p.pos)
 	end := p.lineEnd()
-	switch q := p.data[p.pos]; q {
+	switch p.data[p.pos] {
 	case '"', '\'':
-		j := p.pos + 1
-		for j < end {
-			if p.data[j] == '\\' && q == '"' {
-				j += 2
-				continue
-			}
-			if p.data[j] == q {
-				if q == '\'' && j+1 < end && p.data[j+1] == '\'' {
-					j += 2
-					continue
-				}
-				break
-			}
-			j++
-		}
+		j := p.closingQuote(p.pos, end)
 		if j >= end || !p.blankOrComment(j+1) {
 			p.bail() // multi-line, or text after the closing quote
 			return nil
 		}
-		n := p.node(yaml.ScalarNode, "!!str", line, col)
-		if q == '"' {
-			n.Style = yaml.DoubleQuotedStyle
-			v, ok := p.unquoteDouble(p.pos+1, j)
-			if !ok {
-				p.bail()
-				return nil
-			}
-			n.Value = v
-		} else {
-			n.Style = yaml.SingleQuotedStyle
-			n.Value = p.unquoteSingle(p.pos+1, j)
-		}
-		p.pos = j + 1
-		return n
+		return p.quoted(j, line, col)
 	}
 	// Plain: up to a comment or the end of the line.
 	j := p.pos
@@ -666,6 +612,47 @@ func (p *fastParser) scalarValue(ind int) *yaml.Node {
 	}
 	n := p.node(yaml.ScalarNode, plainTag(v), line, col)
 	n.Value = v
+	return n
+}
+
+// closingQuote returns the offset of the quote that closes the quoted
+// scalar opening at open, or end if the line has none.
+func (p *fastParser) closingQuote(open, end int) int {
+	q := p.data[open]
+	j := open + 1
+	for j < end {
+		switch {
+		case p.data[j] == '\\' && q == '"':
+			j += 2
+			continue
+		case p.data[j] == q && q == '\'' && j+1 < end && p.data[j+1] == '\'':
+			j += 2
+			continue
+		case p.data[j] == q:
+			return j
+		}
+		j++
+	}
+	return end
+}
+
+// quoted makes the node of the quoted scalar from pos to its closing quote
+// at close, and moves past it.
+func (p *fastParser) quoted(close, line, col int) *yaml.Node {
+	n := p.node(yaml.ScalarNode, "!!str", line, col)
+	if p.data[p.pos] == '"' {
+		n.Style = yaml.DoubleQuotedStyle
+		v, ok := p.unquoteDouble(p.pos+1, close)
+		if !ok {
+			p.bail()
+			return nil
+		}
+		n.Value = v
+	} else {
+		n.Style = yaml.SingleQuotedStyle
+		n.Value = p.unquoteSingle(p.pos+1, close)
+	}
+	p.pos = close + 1
 	return n
 }
 
@@ -1052,41 +1039,12 @@ func (p *fastParser) flowScalarOrCollection(parent int, key bool) *yaml.Node {
 		return p.flowNode(parent)
 	case '"', '\'':
 		// Single-line only.
-		end := p.lineEnd()
-		j := p.pos + 1
-		for j < end {
-			if p.data[j] == '\\' && c == '"' {
-				j += 2
-				continue
-			}
-			if p.data[j] == c {
-				if c == '\'' && j+1 < end && p.data[j+1] == '\'' {
-					j += 2
-					continue
-				}
-				break
-			}
-			j++
-		}
-		if j >= end {
+		j := p.closingQuote(p.pos, p.lineEnd())
+		if j >= p.lineEnd() {
 			p.bail()
 			return nil
 		}
-		n := p.node(yaml.ScalarNode, "!!str", line, col)
-		if c == '"' {
-			n.Style = yaml.DoubleQuotedStyle
-			v, ok := p.unquoteDouble(p.pos+1, j)
-			if !ok {
-				p.bail()
-				return nil
-			}
-			n.Value = v
-		} else {
-			n.Style = yaml.SingleQuotedStyle
-			n.Value = p.unquoteSingle(p.pos+1, j)
-		}
-		p.pos = j + 1
-		return n
+		return p.quoted(j, line, col)
 	case '&', '*', '!', '?', '%', '@', '`', ',', ']', '}', '#', '|', '>':
 		p.bail()
 		return nil

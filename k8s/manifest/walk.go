@@ -93,21 +93,13 @@ func (p *fastParser) walkMapping(ind int, want string) (found bool, line, col in
 			p.bail()
 			return false, 0, 0
 		}
-		k := yaml.Node{Kind: yaml.ScalarNode, Value: p.str(ks, ke)}
-		switch p.data[ks] {
-		case '"':
-			k.Style = yaml.DoubleQuotedStyle
-			v, ok := p.unquoteDouble(ks+1, ke-1)
-			if !ok {
-				p.bail()
+		k := &yaml.Node{Kind: yaml.ScalarNode, Value: p.str(ks, ke)}
+		if c := p.data[ks]; c == '"' || c == '\'' {
+			if k = p.quoted(ke-1, p.line, 0); k == nil {
 				return false, 0, 0
 			}
-			k.Value = v
-		case '\'':
-			k.Style = yaml.SingleQuotedStyle
-			k.Value = p.unquoteSingle(ks+1, ke-1)
 		}
-		if resolveScalar(&k).text() == want {
+		if resolveScalar(k).text() == want {
 			found, line, col = true, p.line, p.column(ks)
 			value = mark{after, p.line, p.bol, p.eol}
 		}
