@@ -56,7 +56,6 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 		r.findings = append(r.findings, newRaw(obj, &f))
 	})
 	for _, obj := range dec.Objects {
-		loc, _ := obj.Locator.(*manifest.Locator)
 		if job.rendered {
 			obj.Locator = nil
 			obj.Source.Line = job.src.Line
@@ -73,10 +72,8 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 		for _, c := range d.anyKind {
 			c.Object(ctx.WithCheck(c), obj)
 		}
-		if loc != nil {
-			loc.Release()
-		}
 	}
+	dec.Release()
 	return r
 }
 

@@ -24,6 +24,7 @@ import (
 func main() {
 	cpu := flag.String("cpu", "", "write a CPU profile to this file")
 	heap := flag.String("heap", "", "write a heap profile at the peak of live memory (sampled every 300ms, which slows the scan)")
+	allocs := flag.String("allocs", "", "write a profile of all allocations made by the scan")
 	flag.Parse()
 	if *cpu != "" {
 		f, err := os.Create(*cpu)
@@ -64,6 +65,19 @@ func main() {
 	}
 	if err != nil {
 		log.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	defer fmt.Printf("allocated %d MB in %d objects; %d GC cycles\n", ms.TotalAlloc>>20, ms.Mallocs, ms.NumGC)
+	if *allocs != "" {
+		f, err := os.Create(*allocs)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			log.Fatal(err)
+		}
+		f.Close()
 	}
 	ph := res.Stats.Phases
 	fmt.Printf("%d objects, %d findings in %v: discover %v, decode and per-object checks %v, cross-object checks %v, finish %v\n",

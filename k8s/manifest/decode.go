@@ -83,6 +83,21 @@ type Decoded struct {
 	Errors  []*Error
 	// Skipped counts documents skipped as not Kubernetes objects.
 	Skipped int
+
+	tree *tree // the slabs of the parsed document, if pooled
+}
+
+// Release drops the parsed document every object's Locator holds (they
+// parse it again if asked), and lets its memory serve the next document.
+// Call it once the per-object checks are done with every object.
+func (d *Decoded) Release() {
+	for _, o := range d.Objects {
+		if l, ok := o.Locator.(*Locator); ok {
+			l.Release()
+		}
+	}
+	d.tree.free()
+	d.tree = nil
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
@@ -115,7 +130,8 @@ func Decode(doc Document, src k8s.Source, seq k8s.Seq, limits Options) (out Deco
 		errAt(doc.Line, 0, "", "not text: the document holds binary data")
 		return out
 	}
-	root, fast, err := parseWith(doc.Data)
+	root, tr, err := parseWith(doc.Data)
+	fast := tr != nil
 	if err != nil {
 		line, msg := yamlErrorLine(err)
 		if line > 0 {
@@ -140,6 +156,7 @@ func Decode(doc Document, src k8s.Source, seq k8s.Seq, limits Options) (out Deco
 		errAt(node.Line+doc.Line-1, node.Column, "", "not a Kubernetes object: the document is a %s, not a mapping", kindName(node.Kind))
 		return out
 	}
+	out.tree = tr
 	d := &decoder{doc: doc, src: src, limits: limits, out: &out, root: root, fast: fast}
 	seq.Doc = doc.Index
 	_, kind := typeOf(node)
@@ -217,7 +234,9 @@ func (d *decoder) object(n *yaml.Node, at k8s.Path, seq k8s.Seq) {
 	}
 	data := enc.buf
 
-	obj := &k8s.Object{APIVersion: apiVersion, Kind: kind, Source: d.src, Seq: seq}
+	// Scalars of the fast parser share the input's memory: copy what the
+	// object keeps, so that the input can go once the object is done with.
+	obj := &k8s.Object{APIVersion: strings.Clone(apiVersion), Kind: strings.Clone(kind), Source: d.src, Seq: seq}
 	obj.Source.Line = n.Line + d.doc.Line - 1
 	gvk := schema.FromAPIVersionAndKind(apiVersion, kind)
 	typed, err := scheme.Scheme.New(gvk)
@@ -386,14 +405,14 @@ func parse(data []byte) (*yaml.Node, error) {
 	return root, err
 }
 
-// parseWith is parse, also telling whether the fast parser took the
-// document.
-func parseWith(data []byte) (*yaml.Node, bool, error) {
-	if root, ok := fastParse(data); ok {
-		return root, true, nil
+// parseWith is parse, also returning the slabs of a tree the fast parser
+// built (nil if yaml.v3 built it), for the caller to free.
+func parseWith(data []byte) (*yaml.Node, *tree, error) {
+	if root, t, ok := fastParseTree(data); ok {
+		return root, t, nil
 	}
 	root, err := slowParse(data)
-	return root, false, err
+	return root, nil, err
 }
 
 // slowParse parses with yaml.v3.

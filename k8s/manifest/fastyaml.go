@@ -29,15 +29,32 @@ import (
 // Scalar values may share memory with data, which must not change while
 // the nodes are in use.
 func fastParse(data []byte) (*yaml.Node, bool) {
+	root, t, ok := fastParseTree(data)
+	if ok {
+		t.class = -1 // the caller does not free it: never pool it
+	}
+	return root, ok
+}
+
+// fastParseTree is fastParse, also returning the slabs the tree lives in,
+// for the caller to free when nothing refers to the tree any more.
+func fastParseTree(data []byte) (*yaml.Node, *tree, bool) {
 	if !printable(data) {
-		return nil, false
+		return nil, nil, false
 	}
 	// Nodes and child lists come from slabs sized by the number of lines:
 	// about one key and one value a line.
 	lines := bytes.Count(data, []byte{'\n'}) + 1
-	p := fastParser{data: data, line: 1, nodes: make([]yaml.Node, 0, 2*lines+4), ptrs: make([]*yaml.Node, 0, 2*lines+4)}
+	t := getTree(2*lines + 4)
+	p := fastParser{data: data, line: 1, nodes: t.nodes[:0], ptrs: t.ptrs[:0]}
 	p.setBOL(0)
-	return p.document()
+	root, ok := p.document()
+	t.record(&p)
+	if !ok {
+		t.free()
+		return nil, nil, false
+	}
+	return root, t, true
 }
 
 // printable reports whether data is valid UTF-8 made of the characters
@@ -99,8 +116,12 @@ func (p *fastParser) node(kind yaml.Kind, tag string, line, col int) *yaml.Node 
 	if len(p.nodes) == cap(p.nodes) {
 		p.nodes = make([]yaml.Node, 0, 256)
 	}
-	p.nodes = append(p.nodes, yaml.Node{Kind: kind, Tag: tag, Line: line, Column: col})
-	return &p.nodes[len(p.nodes)-1]
+	// Slab memory is fresh and zeroed: set the fields one by one rather than
+	// copying a whole Node in, which costs a bulk write barrier during GC.
+	p.nodes = p.nodes[:len(p.nodes)+1]
+	n := &p.nodes[len(p.nodes)-1]
+	n.Kind, n.Tag, n.Line, n.Column = kind, tag, line, col
+	return n
 }
 
 // children moves the nodes pushed since mark into an exact-size slice.

@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"sync"
+
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/dozor-dev/dozor/k8s"
@@ -8,22 +10,31 @@ import (
 
 // Locator finds the lines of an object's fields in its document. It holds
 // the parsed document until Release, and after that parses it again on
-// demand, keeping it until the next Release. A Locator is used by one
-// goroutine at a time.
+// demand, keeping it until the next Release. It is safe for concurrent use.
 type Locator struct {
+	mu        sync.Mutex
 	data      []byte
 	firstLine int
 	at        k8s.Path // the object's path in the document: "" or items[3]
 	root      *yaml.Node
-	fast      bool // the document is in the fast parser's subset
+	own       *tree // the slabs of root, when this Locator parsed it itself
+	fast      bool  // the document is in the fast parser's subset
 }
 
 // Release drops the parsed document; later calls to Locate parse it again.
-func (l *Locator) Release() { l.root = nil }
+func (l *Locator) Release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.root = nil
+	l.own.free()
+	l.own = nil
+}
 
 // Locate returns the line and column of the deepest field along path that
 // the document has.
 func (l *Locator) Locate(path k8s.Path) (line, column int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	root := l.root
 	if root == nil && l.fast {
 		// Walk the text rather than build the tree again.
@@ -33,7 +44,7 @@ func (l *Locator) Locate(path k8s.Path) (line, column int) {
 	}
 	if root == nil {
 		var err error
-		if root, err = parse(l.data); err != nil {
+		if root, l.own, err = parseWith(l.data); err != nil {
 			return 0, 0
 		}
 		l.root = root
@@ -87,4 +98,8 @@ func (l *Locator) Locate(path k8s.Path) (line, column int) {
 }
 
 // Held reports whether the locator holds a parsed document (for tests).
-func (l *Locator) Held() bool { return l.root != nil }
+func (l *Locator) Held() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.root != nil
+}
