@@ -2,7 +2,6 @@ package report
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,58 +219,49 @@ func JSON(w io.Writer, res *scan.Result, opts Options) error {
 	return bw.Flush()
 }
 
-// writeJSONArray writes an indented array of findings, marshalling blocks
-// of them in parallel and writing the blocks in order.
+// writeJSONArray writes an indented array of findings, encoding blocks of
+// them in parallel and writing the blocks in order.
 func writeJSONArray(w *bufio.Writer, fs []finding.Finding) error {
 	if len(fs) == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
 	const block = 1024
-	type result struct {
-		b   []byte
-		err error
-	}
 	n := (len(fs) + block - 1) / block
-	results := make([]chan result, n)
+	results := make([]chan []byte, n)
 	for i := range n {
-		results[i] = make(chan result, 1)
+		results[i] = make(chan []byte, 1)
 	}
-	// At most GOMAXPROCS+1 blocks are marshalled and not yet written.
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+	// At most GOMAXPROCS+1 blocks are encoded and not yet written; their
+	// buffers are used again, so that memory stays flat however many
+	// findings there are.
+	inFlight := runtime.GOMAXPROCS(0) + 1
+	free := make(chan []byte, inFlight)
+	for range inFlight {
+		free <- make([]byte, 0, block*1024)
+	}
 	go func() {
 		for i := range n {
-			sem <- struct{}{}
+			buf := <-free
 			go func() {
-				var buf bytes.Buffer
 				end := min((i+1)*block, len(fs))
 				for j := i * block; j < end; j++ {
-					jf := toJSONFinding(&fs[j])
-					b, err := json.MarshalIndent(&jf, "    ", "  ")
-					if err != nil {
-						results[i] <- result{err: err}
-						return
-					}
 					if j > 0 {
-						buf.WriteString(",\n")
+						buf = append(buf, ",\n"...)
 					}
-					buf.WriteString("    ")
-					buf.Write(b)
+					buf = append(buf, "    "...)
+					buf = appendFindingJSON(buf, &fs[j])
 				}
-				results[i] <- result{b: buf.Bytes()}
+				results[i] <- buf
 			}()
 		}
 	}()
 	w.WriteString("[\n")
-	var err error
 	for i := range n {
-		r := <-results[i]
-		<-sem
-		if r.err != nil && err == nil {
-			err = r.err
-		}
-		w.Write(r.b)
+		buf := <-results[i]
+		w.Write(buf)
+		free <- buf[:0]
 	}
-	w.WriteString("\n  ]")
+	_, err := w.WriteString("\n  ]")
 	return err
 }
