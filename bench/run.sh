@@ -45,14 +45,14 @@ find "$OUT/c50clean" -name '*.yaml' -print0 | sort -z | xargs -0 cat > "$OUT/c50
 # records KEY's seconds in $OUT/KEY.t for the ratios below.
 measure() {
   local key=$1 label=$2; shift 2
-  local best="" rss=""
+  local best="" rss="" cpu=""
   for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" >/dev/null 2>&1 || true
-    read -r t m < <(tail -n 1 "$OUT/time.txt")
-    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; fi
+    /usr/bin/time -f "%e %M %P" -o "$OUT/time.txt" "$@" >/dev/null 2>&1 || true
+    read -r t m p < <(tail -n 1 "$OUT/time.txt")
+    if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then best=$t; rss=$m; cpu=$p; fi
   done
   echo "$best" > "$OUT/$key.t"
-  printf "%-46s %7.2f s  %5d MB\n" "$label" "$best" "$((rss / 1024))" | tee -a "$OUT/results.txt"
+  printf "%-46s %7.2f s  %5d MB  CPU %5s\n" "$label" "$best" "$((rss / 1024))" "$cpu" | tee -a "$OUT/results.txt"
 }
 ratio() { awk "BEGIN{printf \"%.1f\", $(cat "$OUT/$1.t") / $(cat "$OUT/$2.t")}"; }
 rate() { awk "BEGIN{printf \"%.0f\", $1 / $(cat "$OUT/$2.t")}"; }

@@ -29,7 +29,7 @@ func TestFindingEncoderMatchesEncodingJSON(t *testing.T) {
 		{Rule: encRule, Severity: finding.Low, Object: finding.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "ns", Name: "d"},
 			Location: finding.Location{File: "a.yaml", Line: 3, Column: 7}, Path: "spec.x", Container: "c", Message: "bad \xff utf8 é"},
 		{Rule: encRule, Severity: finding.Critical, Object: finding.ObjectRef{Kind: "X", Name: "y"},
-			Location: finding.Location{Chart: "charts/a", Template: "a/templates/b.yaml", Kustomization: "k"},
+			Location:   finding.Location{Chart: "charts/a", Template: "a/templates/b.yaml", Kustomization: "k"},
 			Suppressed: &finding.Suppression{Kind: "annotation", Reason: "why </script>", Source: "f:1"}},
 		{Rule: encRule, Severity: finding.Info, Location: finding.Location{Line: 9}},
 	}
