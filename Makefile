@@ -22,8 +22,10 @@ test: lint test-go fuzz ## run every test: lint, unit and integration tests, a s
 test-go:
 	$(GO) test -count=1 ./...
 
-fuzz: ## fuzz the manifest decoder for FUZZTIME (default 10s)
+fuzz: ## fuzz the decoder, and the fast YAML parser and locator against yaml.v3, FUZZTIME each (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./k8s/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzWalkLocate$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -137,11 +137,12 @@ func newCheck(ctl control, pc policy.Check) *check.Check {
 			ctx.Report(obj, pt.SpecPath.Join(ctl.podField(pt.Spec)), "%s", message(r, "pod"))
 			reported, podFails = true, true
 		}
-		// Each volume alone.
+		// Each volume alone. Like a container below, a volume is a culprit
+		// of its own only when PSA names it, if the pod's fields fail too.
 		for i := range pt.Spec.Volumes {
 			one := podOnly
 			one.Volumes = pt.Spec.Volumes[i : i+1]
-			if r, bad := culprit(&one); bad {
+			if r, bad := culprit(&one); bad && (!podFails || strings.Contains(r.ForbiddenDetail, strconv.Quote(pt.Spec.Volumes[i].Name))) {
 				ctx.Report(obj, pt.SpecPath.Field("volumes").Index(i), "%s", message(r, fmt.Sprintf("volume %q", pt.Spec.Volumes[i].Name)))
 				reported = true
 			}
