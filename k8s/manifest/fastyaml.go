@@ -555,9 +555,14 @@ func plainOK(s string, flow bool) bool {
 		return false
 	}
 	switch s[0] {
-	case '-', '?', ':':
+	case '?', ':':
+		return false // legal in places, but rare, and libyaml is strict about them
+	case '-':
 		if len(s) == 1 || s[1] == ' ' || s[1] == '\t' {
 			return false
+		}
+		if flow && (s[1] < '0' || s[1] > '9') {
+			return false // only numbers ("-1") start with "-" in a flow collection here
 		}
 	case ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
 		return false

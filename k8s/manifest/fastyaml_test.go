@@ -138,9 +138,25 @@ func FuzzFastParse(f *testing.F) {
 	for _, c := range fastCases {
 		f.Add([]byte(c))
 	}
+	addExampleSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if _, err := differ(data); err != nil {
 			t.Fatal(err)
 		}
 	})
+}
+
+// addExampleSeeds seeds a fuzz target with the documents of the examples,
+// so that it starts from realistic manifests.
+func addExampleSeeds(f *testing.F) {
+	files, _ := filepath.Glob("../../examples/manifests/*.yaml")
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, d := range Split(data) {
+			f.Add(d.Data)
+		}
+	}
 }

@@ -79,6 +79,7 @@ func FuzzWalkLocate(f *testing.F) {
 	for _, c := range fastCases {
 		f.Add([]byte(c))
 	}
+	addExampleSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkWalk(t, "fuzz", data)
 	})
