@@ -40,9 +40,7 @@ func BenchmarkDecodeCorpus(b *testing.B) {
 		for _, data := range files {
 			for _, doc := range Split(data) {
 				d := Decode(doc, k8s.Source{}, k8s.Seq{}, Options{})
-				for _, o := range d.Objects {
-					o.Locator.(*Locator).Release()
-				}
+				d.Release()
 			}
 		}
 	}
@@ -81,7 +79,8 @@ func BenchmarkFastParse(b *testing.B) {
 	for b.Loop() {
 		for _, data := range files {
 			for _, doc := range Split(data) {
-				_, _ = parse(doc.Data)
+				_, t, _ := parseWith(doc.Data)
+				t.free()
 			}
 		}
 	}

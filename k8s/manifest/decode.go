@@ -397,16 +397,11 @@ func mapValue(m *yaml.Node, key string) *yaml.Node {
 	return v
 }
 
-// parse parses one document into a node tree: with the fast parser when the
-// document is in its subset, else with yaml.v3. JSON's "\/" escape, which
-// YAML does not know, is rewritten for yaml.v3.
-func parse(data []byte) (*yaml.Node, error) {
-	root, _, err := parseWith(data)
-	return root, err
-}
-
-// parseWith is parse, also returning the slabs of a tree the fast parser
-// built (nil if yaml.v3 built it), for the caller to free.
+// parseWith parses one document into a node tree: with the fast parser when
+// the document is in its subset, else with yaml.v3. It returns the slabs of
+// a tree the fast parser built (nil if yaml.v3 built it), for the caller to
+// free. JSON's "\/" escape, which YAML does not know, is rewritten for
+// yaml.v3.
 func parseWith(data []byte) (*yaml.Node, *tree, error) {
 	if root, t, ok := fastParseTree(data); ok {
 		return root, t, nil

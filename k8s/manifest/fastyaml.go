@@ -29,23 +29,29 @@ import (
 // Scalar values may share memory with data, which must not change while
 // the nodes are in use.
 func fastParse(data []byte) (*yaml.Node, bool) {
-	root, t, ok := fastParseTree(data)
-	if ok {
-		t.class = -1 // the caller does not free it: never pool it
-	}
+	root, _, ok := parseTree(data, false)
 	return root, ok
 }
 
 // fastParseTree is fastParse, also returning the slabs the tree lives in,
-// for the caller to free when nothing refers to the tree any more.
+// taken from a pool, for the caller to free when nothing refers to the tree
+// any more.
 func fastParseTree(data []byte) (*yaml.Node, *tree, bool) {
+	return parseTree(data, true)
+}
+
+func parseTree(data []byte, pooled bool) (*yaml.Node, *tree, bool) {
 	if !printable(data) {
 		return nil, nil, false
 	}
 	// Nodes and child lists come from slabs sized by the number of lines:
 	// about one key and one value a line.
 	lines := bytes.Count(data, []byte{'\n'}) + 1
-	t := getTree(2*lines + 4)
+	need := 2*lines + 4
+	t := &tree{nodes: make([]yaml.Node, 0, need), ptrs: make([]*yaml.Node, 0, need), class: -1}
+	if pooled {
+		t = getTree(need)
+	}
 	p := fastParser{data: data, line: 1, nodes: t.nodes[:0], ptrs: t.ptrs[:0]}
 	p.setBOL(0)
 	root, ok := p.document()
