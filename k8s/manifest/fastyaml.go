@@ -48,9 +48,11 @@ func parseTree(data []byte, pooled bool) (*yaml.Node, *tree, bool) {
 	// about one key and one value a line.
 	lines := bytes.Count(data, []byte{'\n'}) + 1
 	need := 2*lines + 4
-	t := &tree{nodes: make([]yaml.Node, 0, need), ptrs: make([]*yaml.Node, 0, need), class: -1}
+	var t *tree
 	if pooled {
 		t = getTree(need)
+	} else {
+		t = &tree{nodes: make([]yaml.Node, 0, need), ptrs: make([]*yaml.Node, 0, need), class: -1}
 	}
 	p := fastParser{data: data, line: 1, nodes: t.nodes[:0], ptrs: t.ptrs[:0]}
 	p.setBOL(0)
