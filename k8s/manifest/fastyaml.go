@@ -103,9 +103,25 @@ type fastParser struct {
 	ptrs    []*yaml.Node
 	stack   []*yaml.Node // children of collections being built
 	fail    bool
+	depth   int    // nesting of the collection being parsed
 	started bool   // past the document's optional "---" line
 	why     string // where the parser gave up, for tests
 }
+
+// maxFastDepth bounds nesting; deeper documents go to yaml.v3, whose own
+// limit, and then the decoder's, refuse them with a message.
+const maxFastDepth = 256
+
+func (p *fastParser) enter() bool {
+	p.depth++
+	if p.depth > maxFastDepth {
+		p.bail()
+		return false
+	}
+	return true
+}
+
+func (p *fastParser) leave() { p.depth-- }
 
 // bail gives up: the document is outside the subset, or invalid.
 func (p *fastParser) bail() {
@@ -385,6 +401,10 @@ func (p *fastParser) scanKey() (start, end, after int, ok bool) {
 
 // blockMapping parses a block mapping whose keys are at column ind.
 func (p *fastParser) blockMapping(ind int) *yaml.Node {
+	if !p.enter() {
+		return nil
+	}
+	defer p.leave()
 	m := p.node(yaml.MappingNode, "!!map", p.line, p.column(p.pos))
 	mark := len(p.stack)
 	first := true
@@ -493,6 +513,10 @@ func (p *fastParser) inlineValue(ind int) *yaml.Node {
 // blockSequence parses a block sequence whose "-" indicators are at column
 // ind.
 func (p *fastParser) blockSequence(ind int) *yaml.Node {
+	if !p.enter() {
+		return nil
+	}
+	defer p.leave()
 	s := p.node(yaml.SequenceNode, "!!seq", p.line, p.column(p.pos))
 	mark := len(p.stack)
 	first := true
@@ -931,6 +955,10 @@ func foldLines(b *strings.Builder, lines []string, spaced []bool) {
 // flowNode parses a flow collection ([...] or {...}) that starts at pos and
 // may go on over several lines, each indented more than parent.
 func (p *fastParser) flowNode(parent int) *yaml.Node {
+	if !p.enter() {
+		return nil
+	}
+	defer p.leave()
 	p.flowSpace(parent)
 	if p.fail || p.pos >= len(p.data) {
 		p.bail()
