@@ -5,6 +5,9 @@ BIN      := bin/dozor
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 FUZZTIME ?= 10s
+# golangci-lint, pinned; `make lint` installs it into bin/tools (see .golangci.yml).
+GOLANGCI_VERSION := v2.15.0
+GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
 .PHONY: help build demo test test-go fuzz lint docs bench clean
 
@@ -27,10 +30,16 @@ fuzz: ## fuzz the decoder, and the fast YAML parser and locator against yaml.v3,
 	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzWalkLocate$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 
-lint: ## gofmt and go vet
+lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOLANGCI) run ./...
+
+$(GOLANGCI):
+	mkdir -p bin/tools
+	GOBIN=$(CURDIR)/bin/tools $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	mv bin/tools/golangci-lint $@
 
 docs: ## regenerate docs/checks.md from the check registry
 	$(GO) run ./cmd/dozor checks -o markdown > docs/checks.md

@@ -430,7 +430,7 @@ func fingerprint(f *finding.Finding) string {
 		f.Location.File, f.Location.Chart, f.Location.Template, f.Location.Kustomization,
 		f.Path, f.Container,
 	} {
-		io.WriteString(h, s)
+		_, _ = io.WriteString(h, s) // a hash never fails to write
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]

@@ -13,11 +13,10 @@ import (
 
 // dispatch knows which checks look at which kinds.
 type dispatch struct {
-	byKind   map[string][]*check.Check
-	anyKind  []*check.Check
-	index    []*check.Check
-	opts     *check.Options
-	contexts sync.Pool // of *workerContexts
+	byKind  map[string][]*check.Check
+	anyKind []*check.Check
+	index   []*check.Check
+	opts    *check.Options
 }
 
 func newDispatch(checks []*check.Check, opts *check.Options) *dispatch {

@@ -295,7 +295,6 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	for _, o := range objects {
 		shed(o)
 	}
-	objects = nil
 	applyExceptions(res, raw, &opts)
 	slices.SortFunc(res.Errors, finding.CompareInputErrors)
 	res.Stats.Duration = time.Since(start)

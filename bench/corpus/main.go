@@ -95,7 +95,9 @@ func rename(data []byte, suffix string) (out []byte, objects int, ok bool) {
 		if err := enc.Encode(root); err != nil {
 			return data, countDocs(data), false
 		}
-		enc.Close()
+		if err := enc.Close(); err != nil {
+			return data, countDocs(data), false
+		}
 	}
 	return buf.Bytes(), objects, true
 }

@@ -51,7 +51,9 @@ func main() {
 				runtime.ReadMemStats(&ms)
 				if ms.HeapInuse > peak {
 					var b bytes.Buffer
-					pprof.WriteHeapProfile(&b)
+					if err := pprof.WriteHeapProfile(&b); err != nil {
+						log.Fatal(err)
+					}
 					best, peak = b.Bytes(), ms.HeapInuse
 				}
 			}

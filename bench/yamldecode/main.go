@@ -25,12 +25,15 @@ func main() {
 	}
 	start := time.Now()
 	var files []string
-	filepath.WalkDir(os.Args[1], func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(os.Args[1], func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
 			files = append(files, p)
 		}
 		return nil
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	ch := make(chan string)
 	var mu sync.Mutex
 	docs := 0

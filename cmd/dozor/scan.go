@@ -189,7 +189,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		if err := os.Chdir(dir); err != nil {
 			return err
 		}
-		defer os.Chdir(wd)
+		defer func() { _ = os.Chdir(wd) }() // back to where the report file was named
 		paths = []string{examples.Root}
 	}
 
