@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build demo test test-go fuzz lint docs bench clean
+.PHONY: help build demo test test-go fuzz lint docs bench clean cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -24,6 +24,7 @@ test: lint test-go fuzz ## run every test: lint, unit and integration tests, a s
 
 test-go:
 	$(GO) test -count=1 ./...
+	cd test/cluster && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz: ## fuzz the decoder, and the fast YAML parser and locator against yaml.v3, FUZZTIME each (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
@@ -46,6 +47,9 @@ docs: ## regenerate docs/checks.md from the check registry
 
 bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shared)
 	bash bench/run.sh
+
+cluster: ## start a seeded test cluster (real etcd and control plane, built from source the first time)
+	cd test/cluster && $(GO) run ./cmd/testcluster up -seed
 
 clean: ## remove build output
 	rm -rf bin

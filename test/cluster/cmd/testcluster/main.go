@@ -1,0 +1,122 @@
+// Command testcluster builds the Kubernetes components and runs a test
+// cluster on loopback.
+//
+//	testcluster build            build (or find cached) components and exit
+//	testcluster up [-seed] [-dir DIR] [-control]
+//
+// "up" prints "READY kubeconfig=PATH server=URL" when the cluster is ready.
+// It stops on SIGINT or SIGTERM, and, with -control, when standard input
+// closes: a test that starts it keeps the pipe open, so the cluster dies
+// with the test. With -control it also reads commands on standard input:
+//
+//	restart-apiserver DURATION   stop the API server, wait, start it again
+//
+// and answers each with "OK" or "ERROR message" on standard output.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dozor-dev/dozor/test/cluster"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "testcluster: "+format+"\n", args...) }
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	wd, err := os.Getwd()
+	if err != nil {
+		fatal(err)
+	}
+	switch os.Args[1] {
+	case "build":
+		if _, err := cluster.Build(ctx, wd, logf); err != nil {
+			fatal(err)
+		}
+	case "up":
+		fs := flag.NewFlagSet("up", flag.ExitOnError)
+		seed := fs.Bool("seed", false, "create realistic objects")
+		dir := fs.String("dir", "", "directory for the cluster's data (default: a temporary one, removed on exit)")
+		control := fs.Bool("control", false, "stop when standard input closes, and take commands on it")
+		_ = fs.Parse(os.Args[2:])
+		bins, err := cluster.Build(ctx, wd, logf)
+		if err != nil {
+			fatal(err)
+		}
+		c, err := cluster.Start(ctx, bins, cluster.Options{Dir: *dir, Log: logf})
+		if err != nil {
+			fatal(err)
+		}
+		defer c.Stop()
+		if *seed {
+			if err := cluster.Seed(ctx, c.Kubeconfig); err != nil {
+				c.Stop()
+				fatal(err)
+			}
+			logf("seeded")
+		}
+		fmt.Printf("READY kubeconfig=%s server=%s\n", c.Kubeconfig, c.Server)
+		if !*control {
+			fmt.Fprintf(os.Stderr, "\nexport KUBECONFIG=%s   # contexts: admin (current), viewer, narrow, scanner, nobody\nCtrl-C stops the cluster.\n", c.Kubeconfig)
+			<-ctx.Done()
+			return
+		}
+		lines := make(chan string)
+		go func() {
+			sc := bufio.NewScanner(os.Stdin)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case line, ok := <-lines:
+				if !ok {
+					return // the test is gone
+				}
+				fmt.Println(command(ctx, c, line))
+			}
+		}
+	default:
+		usage()
+	}
+}
+
+func command(ctx context.Context, c *cluster.Cluster, line string) string {
+	f := strings.Fields(line)
+	if len(f) == 2 && f[0] == "restart-apiserver" {
+		d, err := time.ParseDuration(f[1])
+		if err != nil {
+			return "ERROR " + err.Error()
+		}
+		if err := c.RestartAPIServer(ctx, d); err != nil {
+			return "ERROR " + strings.ReplaceAll(err.Error(), "\n", " ")
+		}
+		return "OK"
+	}
+	return "ERROR unknown command " + fmt.Sprintf("%q", line)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: testcluster build | testcluster up [-seed] [-dir DIR] [-control]")
+	os.Exit(2)
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "testcluster:", err)
+	os.Exit(1)
+}
