@@ -17,13 +17,15 @@ help: ## list the targets
 build: ## build bin/dozor
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dozor
 
-demo: build ## scan the built-in examples
-	./$(BIN) scan --demo
+demo: build ## start a seeded test cluster and scan it (builds the cluster's components the first time)
+	cd test/cluster && $(GO) run ./cmd/testcluster run -seed -- $(CURDIR)/$(BIN) scan cluster --fail-on none
 
 test: lint test-go fuzz ## run every test: lint, unit and integration tests, a short fuzz run
 
+# Live-cluster tests build etcd and the control plane the first time (about
+# ten minutes on two cores, cached after): hence the long timeout.
 test-go:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 40m ./...
 	cd test/cluster && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz: ## fuzz the decoder, and the fast YAML parser and locator against yaml.v3, FUZZTIME each (default 10s)

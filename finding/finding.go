@@ -13,6 +13,8 @@ type ObjectRef struct {
 	Kind       string `json:"kind"`
 	Namespace  string `json:"namespace,omitempty"`
 	Name       string `json:"name"`
+	// ResourceVersion is the version of a live object that was checked.
+	ResourceVersion string `json:"resourceVersion,omitempty"`
 }
 
 // String renders the reference as "Kind namespace/name" or "Kind name".
@@ -39,6 +41,9 @@ type Location struct {
 	Template string `json:"template,omitempty"`
 	// Kustomization is the kustomization directory that built the object.
 	Kustomization string `json:"kustomization,omitempty"`
+	// Cluster names the live cluster (its kubeconfig context) the object
+	// was read from.
+	Cluster string `json:"cluster,omitempty"`
 }
 
 // String renders the location as people read it: "file.yaml:12",
@@ -60,6 +65,8 @@ func (l Location) String() string {
 		origin = "chart " + l.Chart
 	case l.Kustomization != "":
 		origin = "kustomization " + l.Kustomization
+	case l.Cluster != "":
+		origin = "cluster " + l.Cluster
 	}
 	switch {
 	case origin != "" && b.Len() > 0:
@@ -192,3 +199,25 @@ func CompareInputErrors(a, b *InputError) int {
 		cmp.Compare(a.Message, b.Message),
 	)
 }
+
+// Gap is a part of a live cluster a scan could not read: a resource the
+// credentials may not list ("not visible"), or one whose reading failed.
+// Reports list gaps, so that no part is left out silently.
+type Gap struct {
+	// Resource is the resource, as "deployments.apps" or "pods".
+	Resource string `json:"resource"`
+	// Namespace is set when only one namespace of it could not be read.
+	Namespace string `json:"namespace,omitempty"`
+	// Kind is GapNotVisible or GapFailed.
+	Kind string `json:"kind"`
+	// Reason says why, in the API server's words where it gave some.
+	Reason string `json:"reason"`
+}
+
+// Kinds of gap.
+const (
+	// GapNotVisible: the credentials may not list the resource.
+	GapNotVisible = "not-visible"
+	// GapFailed: listing or discovering it failed, after retries.
+	GapFailed = "failed"
+)

@@ -69,6 +69,9 @@ type Source struct {
 	// Chart, Template and Kustomization name the Helm chart, its template,
 	// and the kustomization that produced a rendered object.
 	Chart, Template, Kustomization string
+	// Cluster names the live cluster (kubeconfig context) the object was
+	// read from.
+	Cluster string
 	// Group names the set of objects deployed together: a Helm release, a
 	// kustomization, or the plain files of one scan. Cross-object checks
 	// compare objects within one group.
@@ -134,7 +137,7 @@ func (o *Object) Ref() finding.ObjectRef {
 	if ns == "" && o.Namespaced() {
 		ns = o.Source.DefaultNamespace
 	}
-	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: ns, Name: o.Name()}
+	return finding.ObjectRef{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: ns, Name: o.Name(), ResourceVersion: o.Meta.ResourceVersion}
 }
 
 // Location returns where the field at path is written, as precisely as the
@@ -146,6 +149,7 @@ func (o *Object) Location(path Path) finding.Location {
 		Chart:         o.Source.Chart,
 		Template:      o.Source.Template,
 		Kustomization: o.Source.Kustomization,
+		Cluster:       o.Source.Cluster,
 	}
 	if o.Locator != nil && path != "" {
 		if line, col := o.Locator.Locate(path); line > 0 {

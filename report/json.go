@@ -29,6 +29,7 @@ type JSONReport struct {
 	Findings    []JSONFinding    `json:"findings"`
 	Suppressed  []JSONFinding    `json:"suppressed,omitempty"`
 	Errors      []JSONInputError `json:"errors"`
+	Gaps        []finding.Gap    `json:"gaps"`
 	Exceptions  JSONExceptions   `json:"exceptions"`
 	Rules       []finding.Rule   `json:"rules"`
 }
@@ -120,6 +121,7 @@ func newJSONReport(res *scan.Result, opts Options, findings bool) *JSONReport {
 		},
 		Findings:   make([]JSONFinding, 0, len(shown)),
 		Errors:     make([]JSONInputError, 0, len(res.Errors)),
+		Gaps:       append([]finding.Gap{}, res.Gaps...),
 		Exceptions: JSONExceptions{Expired: jsonExceptions(res.ExpiredExceptions), Unused: jsonExceptions(res.UnusedExceptions)},
 		Rules:      []finding.Rule{},
 	}
@@ -210,6 +212,7 @@ func JSON(w io.Writer, res *scan.Result, opts Options) error {
 		array("suppressed", res.Suppressed)
 	}
 	field("errors", r.Errors, false)
+	field("gaps", r.Gaps, false)
 	field("exceptions", r.Exceptions, false)
 	field("rules", r.Rules, true)
 	if err != nil {

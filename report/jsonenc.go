@@ -26,6 +26,9 @@ func appendFindingJSON(b []byte, f *finding.Finding) []byte {
 		b = jsonField(b, in2, "namespace", f.Object.Namespace, false)
 	}
 	b = jsonField(b, in2, "name", f.Object.Name, false)
+	if f.Object.ResourceVersion != "" {
+		b = jsonField(b, in2, "resourceVersion", f.Object.ResourceVersion, false)
+	}
 	b = append(b, in1+"}"...)
 	b = append(b, ","+in1+`"location": `...)
 	b = appendLocationJSON(b, &f.Location, in1, in2)
@@ -77,6 +80,7 @@ func appendLocationJSON(b []byte, l *finding.Location, outer, inner string) []by
 	str("chart", l.Chart)
 	str("template", l.Template)
 	str("kustomization", l.Kustomization)
+	str("cluster", l.Cluster)
 	if first {
 		return append(b, '}')
 	}

@@ -39,11 +39,12 @@ func TestFindingEncoderMatchesEncodingJSON(t *testing.T) {
 }
 
 func FuzzFindingEncoder(f *testing.F) {
-	f.Add("v1", "Pod", "ns", "n", "file.yaml", 3, "spec", "c", "msg", "reason")
-	f.Fuzz(func(t *testing.T, api, kind, ns, name, file string, line int, path, container, msg, reason string) {
+	f.Add("v1", "Pod", "ns", "n", "file.yaml", 3, "spec", "c", "msg", "reason", "", "")
+	f.Add("v1", "Pod", "ns", "n", "", 0, "spec", "c", "msg", "", "12345", "prod-eu")
+	f.Fuzz(func(t *testing.T, api, kind, ns, name, file string, line int, path, container, msg, reason, rv, cluster string) {
 		fd := finding.Finding{Rule: encRule, Severity: finding.Medium,
-			Object:   finding.ObjectRef{APIVersion: api, Kind: kind, Namespace: ns, Name: name},
-			Location: finding.Location{File: file, Line: line, Column: line / 2}, Path: path, Container: container, Message: msg}
+			Object:   finding.ObjectRef{APIVersion: api, Kind: kind, Namespace: ns, Name: name, ResourceVersion: rv},
+			Location: finding.Location{File: file, Line: line, Column: line / 2, Cluster: cluster}, Path: path, Container: container, Message: msg}
 		if reason != "" {
 			fd.Suppressed = &finding.Suppression{Kind: "k", Reason: reason, Source: file}
 		}

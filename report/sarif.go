@@ -271,6 +271,14 @@ func SARIF(w io.Writer, res *scan.Result, opts Options) error {
 	}
 
 	inv := sarifInvocation{ExecutionSuccessful: len(res.Errors) == 0}
+	for _, g := range res.Gaps {
+		level := "warning"
+		if g.Kind == finding.GapFailed {
+			level, inv.ExecutionSuccessful = "error", false
+		}
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications,
+			sarifNotification{Level: level, Message: sarifText{Text: "not read: " + gapText(g)}})
+	}
 	if !opts.Generated.IsZero() {
 		inv.EndTimeUTC = opts.Generated.UTC().Format("2006-01-02T15:04:05Z")
 	}
@@ -432,6 +440,9 @@ func fingerprint(f *finding.Finding) string {
 	} {
 		_, _ = io.WriteString(h, s) // a hash never fails to write
 		h.Write([]byte{0})
+	}
+	if f.Location.Cluster != "" {
+		_, _ = io.WriteString(h, "cluster\x00"+f.Location.Cluster)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }

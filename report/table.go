@@ -79,6 +79,13 @@ func Table(w io.Writer, res *scan.Result, opts Options) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	if len(res.Gaps) > 0 {
+		fmt.Fprintln(bw, p.paint(ansiBold, fmt.Sprintf("Not read (%d): these parts of the cluster were not scanned", len(res.Gaps))))
+		for _, g := range res.Gaps {
+			fmt.Fprintf(bw, "  %s\n", gapText(g))
+		}
+		fmt.Fprintln(bw)
+	}
 	for _, e := range res.ExpiredExceptions {
 		fmt.Fprintf(bw, "%s exception for %s (%s) expired on %s and no longer applies\n",
 			p.paint(severityColor[finding.Medium], "warning:"), strings.Join(e.Checks, ","), e.Source, e.Expires.Format("2006-01-02 15:04 MST"))
@@ -123,6 +130,9 @@ func writeSummary(w io.Writer, res *scan.Result, p painter) {
 	}
 	if n := len(res.Errors); n > 0 {
 		fmt.Fprintf(w, ", %s", p.paint(severityColor[finding.High], plural(n, "input error")))
+	}
+	if n := len(res.Gaps); n > 0 {
+		fmt.Fprintf(w, ", %s not read", plural(n, "resource"))
 	}
 	if n := res.Stats.Skipped; n > 0 {
 		fmt.Fprintf(w, ", %d documents skipped as not Kubernetes objects", n)
@@ -171,4 +181,17 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// gapText says what part of a cluster was not read, and why.
+func gapText(g finding.Gap) string {
+	where := g.Resource + " (all namespaces)"
+	if g.Namespace != "" {
+		where = g.Resource + " in namespace " + g.Namespace
+	}
+	what := "not visible to these credentials"
+	if g.Kind == finding.GapFailed {
+		what = "reading failed"
+	}
+	return fmt.Sprintf("%s: %s: %s", where, what, g.Reason)
 }

@@ -39,6 +39,11 @@ func newDispatch(checks []*check.Check, opts *check.Options) *dispatch {
 // decode decodes one document and runs the per-object checks on each object
 // while its parsed form is still at hand for locating fields.
 func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
+	if job.obj != nil {
+		r := docResult{objects: []*k8s.Object{job.obj}}
+		d.check(&r, job.obj)
+		return r
+	}
 	limits.SkipForeign = job.foreign
 	dec := manifest.Decode(job.doc, job.src, job.seq, limits)
 	r := docResult{objects: dec.Objects, skipped: dec.Skipped}
@@ -51,29 +56,35 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 		}
 		r.errors = append(r.errors, &finding.InputError{Location: loc, Object: e.Object, Message: e.Msg})
 	}
-	ctx := check.NewContext(nil, d.opts, func(obj *k8s.Object, f finding.Finding) {
-		r.findings = append(r.findings, newRaw(obj, &f))
-	})
 	for _, obj := range dec.Objects {
 		if job.rendered {
 			obj.Locator = nil
 			obj.Source.Line = job.src.Line
 		}
-		if v, ok := obj.Meta.Annotations[finding.IgnoreAnnotation]; ok {
-			if _, err := finding.ParseIgnoreAnnotation(v); err != nil {
-				r.errors = append(r.errors, &finding.InputError{Location: obj.Location(k8s.Path("metadata.annotations").Key(finding.IgnoreAnnotation)),
-					Object: obj.Kind + " " + obj.Name(), Message: err.Error()})
-			}
-		}
-		for _, c := range d.byKind[obj.Kind] {
-			c.Object(ctx.WithCheck(c), obj)
-		}
-		for _, c := range d.anyKind {
-			c.Object(ctx.WithCheck(c), obj)
-		}
+		d.check(&r, obj)
 	}
 	dec.Release()
 	return r
+}
+
+// check validates an object's ignore annotation and runs the per-object
+// checks that apply to its kind, adding to r.
+func (d *dispatch) check(r *docResult, obj *k8s.Object) {
+	if v, ok := obj.Meta.Annotations[finding.IgnoreAnnotation]; ok {
+		if _, err := finding.ParseIgnoreAnnotation(v); err != nil {
+			r.errors = append(r.errors, &finding.InputError{Location: obj.Location(k8s.Path("metadata.annotations").Key(finding.IgnoreAnnotation)),
+				Object: obj.Kind + " " + obj.Name(), Message: err.Error()})
+		}
+	}
+	ctx := check.NewContext(nil, d.opts, func(obj *k8s.Object, f finding.Finding) {
+		r.findings = append(r.findings, newRaw(obj, &f))
+	})
+	for _, c := range d.byKind[obj.Kind] {
+		c.Object(ctx.WithCheck(c), obj)
+	}
+	for _, c := range d.anyKind {
+		c.Object(ctx.WithCheck(c), obj)
+	}
 }
 
 // crossObject runs the cross-object checks over each group of objects.

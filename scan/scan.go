@@ -51,7 +51,15 @@ type Options struct {
 	// Renderers render charts and kustomizations. Nil members make those
 	// inputs an error.
 	Renderers Renderers
+	// Objects, when set, is a source of objects that need no decoding (a
+	// live cluster), scanned with the Paths.
+	Objects ObjectSource
 }
+
+// ObjectSource hands decoded objects to emit, from any goroutine. It returns
+// the parts of its input it could not read (gaps), and an error when it
+// could read nothing.
+type ObjectSource func(ctx context.Context, emit func(*k8s.Object)) ([]finding.Gap, error)
 
 // HelmOptions are the values and settings charts are rendered with.
 type HelmOptions struct {
@@ -93,6 +101,8 @@ type Result struct {
 	ExpiredExceptions []*finding.Exception
 	// UnusedExceptions matched no finding.
 	UnusedExceptions []*finding.Exception
+	// Gaps are the parts of a live cluster that could not be read.
+	Gaps []finding.Gap
 	// Checks are the checks that ran.
 	Checks []*check.Check
 	// Objects lists every object scanned, in input order.
@@ -183,8 +193,9 @@ func (r *rawFinding) lineOr() int32 {
 	return int32(r.obj.Source.Line)
 }
 
-// docJob is one document to decode and check.
+// docJob is one document to decode and check, or one object to check.
 type docJob struct {
+	obj      *k8s.Object // a decoded object (from a live cluster)
 	doc      manifest.Document
 	src      k8s.Source
 	seq      k8s.Seq
@@ -251,6 +262,17 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		}
 	}()
+	var sourceErr error
+	if opts.Objects != nil {
+		producers.Go(func() {
+			var gaps []finding.Gap
+			gaps, sourceErr = opts.Objects(ctx, func(o *k8s.Object) {
+				o.Seq.Unit += len(units) // after the files
+				docCh <- docJob{obj: o}
+			})
+			res.Gaps = gaps
+		})
+	}
 	go func() {
 		producers.Wait()
 		close(docCh)
@@ -273,6 +295,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	if sourceErr != nil {
+		return nil, sourceErr
 	}
 	slices.SortFunc(objects, func(a, b *k8s.Object) int {
 		switch {
@@ -307,7 +332,8 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 // it and exceptions keep reading its ignore annotation. At hundreds of
 // thousands of objects this halves the memory the scan ends with.
 func shed(o *k8s.Object) {
-	meta := &metav1.ObjectMeta{Name: o.Meta.Name, GenerateName: o.Meta.GenerateName, Namespace: o.Meta.Namespace}
+	meta := &metav1.ObjectMeta{Name: o.Meta.Name, GenerateName: o.Meta.GenerateName, Namespace: o.Meta.Namespace,
+		ResourceVersion: o.Meta.ResourceVersion}
 	if v, ok := o.Meta.Annotations[finding.IgnoreAnnotation]; ok {
 		meta.Annotations = map[string]string{finding.IgnoreAnnotation: v}
 	}

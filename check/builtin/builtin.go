@@ -11,6 +11,7 @@ import (
 	"github.com/dozor-dev/dozor/check/hostpath"
 	"github.com/dozor-dev/dozor/check/image"
 	"github.com/dozor-dev/dozor/check/job"
+	"github.com/dozor-dev/dozor/check/live"
 	"github.com/dozor-dev/dozor/check/netpol"
 	"github.com/dozor-dev/dozor/check/placement"
 	"github.com/dozor-dev/dozor/check/probes"
@@ -49,6 +50,7 @@ var Sets = []Set{
 	{Name: "RBAC", Dir: "rbac", Checks: rbac.Checks},
 	{Name: "Admission webhooks", Dir: "webhook", Checks: webhook.Checks},
 	{Name: "Jobs and CronJobs", Dir: "job", Checks: job.Checks},
+	{Name: "Live clusters", Dir: "live", Checks: live.Checks},
 	{Name: "Schema", Dir: "schema", Checks: schema.Checks},
 }
 

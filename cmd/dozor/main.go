@@ -21,6 +21,7 @@ const (
 	exitClean    = 0
 	exitFindings = 1
 	exitInvalid  = 2
+	exitPartial  = 3
 )
 
 // version is set at link time (-ldflags "-X main.version=v0.1.0"); else the

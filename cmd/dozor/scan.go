@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/k8s/helm"
 	"github.com/dozor-dev/dozor/k8s/kustomize"
+	"github.com/dozor-dev/dozor/k8s/live"
 	"github.com/dozor-dev/dozor/report"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -47,6 +49,8 @@ type scanFlags struct {
 	color          string
 	demo           bool
 	helm           scan.HelmOptions
+	cluster        live.Options
+	allNamespaces  bool
 }
 
 func newScanCommand() *cobra.Command {
@@ -72,6 +76,21 @@ render, ...) or invalid usage. The rest of the input is scanned either way.`,
 		},
 	}
 	fl := cmd.Flags()
+	commonFlags(fl, &f)
+	fl.StringVar(&f.maxFileSize, "max-file-size", "64Mi", "refuse files and standard input larger than this")
+	fl.BoolVar(&f.demo, "demo", false, "scan the examples built into dozor")
+	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file (repeatable)")
+	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm value, key=value (repeatable)")
+	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm string value, key=value (repeatable)")
+	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm value read from a file, key=path (repeatable)")
+	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
+	fl.StringVarP(&f.helm.Namespace, "namespace", "n", "default", "namespace Helm charts are rendered into")
+	cmd.AddCommand(newScanClusterCommand())
+	return cmd
+}
+
+// commonFlags registers the flags of every kind of scan.
+func commonFlags(fl *pflag.FlagSet, f *scanFlags) {
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, json, sarif or junit")
 	fl.StringVar(&f.outputFile, "output-file", "", "write the report to this file instead of standard output")
 	fl.StringVar(&f.failOn, "fail-on", "low", "exit with 1 when a finding is at least this severe: info, low, medium, high, critical, or none")
@@ -83,15 +102,52 @@ render, ...) or invalid usage. The rest of the input is scanned either way.`,
 	fl.StringSliceVar(&f.frameworks, "framework", nil, "run only checks mapped onto one of these frameworks: pss, cis, nsa, threat-matrix")
 	fl.StringVar(&f.minSeverity, "min-severity", "", "run only checks of at least this severity")
 	fl.StringVar(&f.kubeVersion, "kube-version", DefaultKubeVersion, "Kubernetes version the objects are meant for (API deprecations, Pod Security Standards version, Helm capabilities)")
-	fl.StringVar(&f.maxFileSize, "max-file-size", "64Mi", "refuse files and standard input larger than this")
 	fl.StringVar(&f.color, "color", "auto", "colour the table: auto, always or never (NO_COLOR is honoured)")
-	fl.BoolVar(&f.demo, "demo", false, "scan the examples built into dozor")
-	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file (repeatable)")
-	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm value, key=value (repeatable)")
-	fl.StringArrayVar(&f.helm.StringValues, "set-string", nil, "Helm string value, key=value (repeatable)")
-	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm value read from a file, key=path (repeatable)")
-	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
-	fl.StringVarP(&f.helm.Namespace, "namespace", "n", "default", "namespace Helm charts are rendered into")
+}
+
+func newScanClusterCommand() *cobra.Command {
+	var f scanFlags
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "Check a live cluster: every served resource, custom resources included",
+		Long: `Read every resource the cluster serves (custom resources included), page by
+page, with the credentials of a kubeconfig context, and run every check that
+applies, live-only ones included. Findings name the cluster, namespace, kind,
+name and resourceVersion.
+
+Dozor only reads. Secrets are read as metadata only unless --read-secrets is
+given, and their values are never stored or printed. Resources the
+credentials may not list are reported as not visible. deploy/rbac.yaml is the
+ClusterRole Dozor needs. (To scan a directory named "cluster", write ./cluster.)
+
+Exit codes: 0, 1 and 2 as for "dozor scan"; 3 when parts of the cluster could
+not be read (an API group whose discovery failed, lists that failed after
+retries): the report lists them.`,
+		Example: `  dozor scan cluster
+  dozor scan cluster --context prod -n shop -n payments
+  dozor scan cluster --kinds deployments,daemonsets -o sarif --output-file cluster.sarif`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.cluster.Namespaces = slices.DeleteFunc(f.cluster.Namespaces, func(s string) bool { return s == "" })
+			if f.allNamespaces && len(f.cluster.Namespaces) > 0 {
+				return usageError("--all-namespaces and --namespace exclude each other")
+			}
+			return runScan(cmd, nil, &f)
+		},
+	}
+	fl := cmd.Flags()
+	commonFlags(fl, &f)
+	fl.StringVar(&f.cluster.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
+	fl.StringSliceVarP(&f.cluster.Namespaces, "namespace", "n", nil, "read only these namespaces (repeatable, comma-separated); cluster-scoped resources are then left out")
+	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
+	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
+	fl.BoolVar(&f.cluster.ReadSecrets, "read-secrets", false, "read Secrets in full (by default only their metadata); values are never printed")
+	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
+	fl.IntVar(&f.cluster.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
+	fl.IntVar(&f.cluster.Parallel, "parallel", 4, "resources listed at once")
+	// The scan command's Helm flags do not apply; the cluster decides.
+	f.cluster.PageSize = 500
 	return cmd
 }
 
@@ -100,7 +156,8 @@ func usageError(format string, args ...any) error {
 }
 
 func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
-	if len(args) == 0 && !f.demo {
+	clusterScan := cmd.Name() == "cluster"
+	if len(args) == 0 && !f.demo && !clusterScan {
 		return usageError("scan: name files, directories, globs or - for standard input, or use --demo")
 	}
 	if len(args) > 0 && f.demo {
@@ -134,6 +191,9 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		return usageError("--kube-version: %v", err)
 	}
 	f.helm.KubeVersion = f.kubeVersion
+	if f.maxFileSize == "" {
+		f.maxFileSize = "64Mi"
+	}
 	maxSize, err := resource.ParseQuantity(f.maxFileSize)
 	if err != nil || maxSize.Value() <= 0 {
 		return usageError("--max-file-size: %q is not a size such as 64Mi", f.maxFileSize)
@@ -195,6 +255,20 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
+	var source scan.ObjectSource
+	if clusterScan {
+		c, err := live.Connect(ctx, f.cluster)
+		if err != nil {
+			return err
+		}
+		if !cmd.Flags().Changed("kube-version") {
+			// Judge the cluster by its own version.
+			if v, err := check.ParseVersion(c.Version.GitVersion); err == nil {
+				kv = v
+			}
+		}
+		source = c.Objects
+	}
 	now := time.Now()
 	res, err := scan.Run(ctx, scan.Options{
 		Paths:        paths,
@@ -206,6 +280,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		MaxFileBytes: maxSize.Value(),
 		Helm:         f.helm,
 		Renderers:    renderers(),
+		Objects:      source,
 	})
 	// The scan's working set (objects, documents) is garbage now: collect it
 	// before the report allocates, so that the heap does not grow past what
@@ -246,11 +321,20 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	return exitError{exitCode(res, failOn)}
 }
 
-// exitCode decides the exit code: 2 when the input had errors, 1 when a
-// finding is at least failOn (0 means never), else 0.
+// exitCode decides the exit code: 2 when the input had errors, 3 when parts
+// of a cluster could not be read, 1 when a finding is at least failOn (0
+// means never), else 0.
 func exitCode(res *scan.Result, failOn finding.Severity) int {
 	if len(res.Errors) > 0 {
 		return exitInvalid
+	}
+	for _, g := range res.Gaps {
+		if g.Kind == finding.GapFailed {
+			return exitPartial
+		}
+	}
+	if len(res.Gaps) > 0 && res.Stats.Objects == 0 {
+		return exitPartial // nothing could be read: not a clean result
 	}
 	if failOn == 0 {
 		return exitClean

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"syscall"
 )
 
 // Version is the Kubernetes release the test cluster runs. It must match
@@ -54,6 +55,17 @@ func Build(ctx context.Context, moduleDir string, log func(format string, args .
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Binaries{}, err
 	}
+	// Test binaries of several packages start clusters at once: one builds,
+	// the others wait for it.
+	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return Binaries{}, err
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return Binaries{}, err
+	}
+	defer func() { _ = syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) }()
 	major, minor := "1", regexp.MustCompile(`^v1\.(\d+)\.`).FindStringSubmatch(Version)[1]
 	ldflags := fmt.Sprintf("-X k8s.io/component-base/version.gitVersion=%s -X k8s.io/component-base/version.gitMajor=%s "+
 		"-X k8s.io/component-base/version.gitMinor=%s -X k8s.io/component-base/version.gitTreeState=clean "+

@@ -3,6 +3,10 @@
 //
 //	testcluster build            build (or find cached) components and exit
 //	testcluster up [-seed] [-dir DIR] [-control]
+//	testcluster run [-seed] -- COMMAND [ARG...]
+//
+// "run" starts a cluster, runs COMMAND with KUBECONFIG set to it, stops the
+// cluster and exits with COMMAND's exit code.
 //
 // "up" prints "READY kubeconfig=PATH server=URL" when the cluster is ready.
 // It stops on SIGINT or SIGTERM, and, with -control, when standard input
@@ -17,9 +21,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -42,6 +48,39 @@ func main() {
 	switch os.Args[1] {
 	case "build":
 		if _, err := cluster.Build(ctx, wd, logf); err != nil {
+			fatal(err)
+		}
+	case "run":
+		fs := flag.NewFlagSet("run", flag.ExitOnError)
+		seed := fs.Bool("seed", false, "create realistic objects")
+		_ = fs.Parse(os.Args[2:])
+		if fs.NArg() == 0 {
+			usage()
+		}
+		bins, err := cluster.Build(ctx, wd, logf)
+		if err != nil {
+			fatal(err)
+		}
+		c, err := cluster.Start(ctx, bins, cluster.Options{Log: logf})
+		if err != nil {
+			fatal(err)
+		}
+		if *seed {
+			if err := cluster.Seed(ctx, c.Kubeconfig); err != nil {
+				c.Stop()
+				fatal(err)
+			}
+		}
+		cmd := exec.CommandContext(ctx, fs.Arg(0), fs.Args()[1:]...)
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+		err = cmd.Run()
+		c.Stop()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.ExitCode())
+		}
+		if err != nil {
 			fatal(err)
 		}
 	case "up":
@@ -112,7 +151,7 @@ func command(ctx context.Context, c *cluster.Cluster, line string) string {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: testcluster build | testcluster up [-seed] [-dir DIR] [-control]")
+	fmt.Fprintln(os.Stderr, "usage: testcluster build | testcluster up [-seed] [-dir DIR] [-control] | testcluster run [-seed] -- COMMAND [ARG...]")
 	os.Exit(2)
 }
 
