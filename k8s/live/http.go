@@ -69,7 +69,7 @@ func (c *Cluster) once(ctx context.Context, u, accept string, read func(io.Reade
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		ae := &apiError{Code: resp.StatusCode, Reason: resp.Status}
 		var st struct {
