@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build demo test test-go fuzz lint docs bench clean cluster
+.PHONY: help build demo test test-go fuzz lint docs bench bench-cluster clean cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ docs: ## regenerate docs/checks.md from the check registry
 
 bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shared)
 	bash bench/run.sh
+
+bench-cluster: ## measure inventory and scan of a real test cluster of 50,000 more objects against kubectl
+	bash bench/cluster.sh
 
 cluster: ## start a seeded test cluster (real etcd and control plane, built from source the first time)
 	cd test/cluster && $(GO) run ./cmd/testcluster up -seed

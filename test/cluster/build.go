@@ -20,6 +20,8 @@ const Version = "v1.37.2"
 // Binaries are the paths of the built components.
 type Binaries struct {
 	Etcd, APIServer, ControllerManager, Scheduler string
+	// Kubectl is built too, for people and for the benchmark.
+	Kubectl string
 }
 
 // components maps each binary to the package it is built from and whether
@@ -32,6 +34,7 @@ var components = []struct {
 	{"kube-apiserver", "k8s.io/kubernetes/cmd/kube-apiserver", true},
 	{"kube-controller-manager", "k8s.io/kubernetes/cmd/kube-controller-manager", true},
 	{"kube-scheduler", "k8s.io/kubernetes/cmd/kube-scheduler", true},
+	{"kubectl", "k8s.io/kubernetes/cmd/kubectl", true},
 }
 
 // Build builds the components from moduleDir (this module's directory) into
@@ -97,5 +100,6 @@ func Build(ctx context.Context, moduleDir string, log func(format string, args .
 		APIServer:         filepath.Join(dir, "kube-apiserver"),
 		ControllerManager: filepath.Join(dir, "kube-controller-manager"),
 		Scheduler:         filepath.Join(dir, "kube-scheduler"),
+		Kubectl:           filepath.Join(dir, "kubectl"),
 	}, nil
 }

@@ -148,11 +148,15 @@ func (s *seeder) namespaces() {
 // waitServiceAccounts waits until the controller has made the default
 // service account of every seeded namespace: pods cannot be created before.
 func (s *seeder) waitServiceAccounts() {
+	s.waitServiceAccountsIn([]string{"shop", "payments", "monitoring", "legacy", "ci"})
+}
+
+func (s *seeder) waitServiceAccountsIn(namespaces []string) {
 	if s.err != nil {
 		return
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for _, ns := range []string{"shop", "payments", "monitoring", "legacy", "ci"} {
+	for _, ns := range namespaces {
 		for {
 			_, err := s.cs.CoreV1().ServiceAccounts(ns).Get(s.ctx, "default", metav1.GetOptions{})
 			if err == nil {

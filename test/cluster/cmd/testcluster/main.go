@@ -53,6 +53,7 @@ func main() {
 	case "run":
 		fs := flag.NewFlagSet("run", flag.ExitOnError)
 		seed := fs.Bool("seed", false, "create realistic objects")
+		bulk := bulkFlags(fs)
 		_ = fs.Parse(os.Args[2:])
 		if fs.NArg() == 0 {
 			usage()
@@ -65,15 +66,13 @@ func main() {
 		if err != nil {
 			fatal(err)
 		}
-		if *seed {
-			if err := cluster.Seed(ctx, c.Kubeconfig); err != nil {
-				c.Stop()
-				fatal(err)
-			}
+		if err := seedAll(ctx, c, *seed, bulk, logf); err != nil {
+			c.Stop()
+			fatal(err)
 		}
 		cmd := exec.CommandContext(ctx, fs.Arg(0), fs.Args()[1:]...)
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+c.Kubeconfig, "KUBECTL="+bins.Kubectl)
 		err = cmd.Run()
 		c.Stop()
 		var ee *exec.ExitError
@@ -88,6 +87,7 @@ func main() {
 		seed := fs.Bool("seed", false, "create realistic objects")
 		dir := fs.String("dir", "", "directory for the cluster's data (default: a temporary one, removed on exit)")
 		control := fs.Bool("control", false, "stop when standard input closes, and take commands on it")
+		bulk := bulkFlags(fs)
 		_ = fs.Parse(os.Args[2:])
 		bins, err := cluster.Build(ctx, wd, logf)
 		if err != nil {
@@ -98,12 +98,9 @@ func main() {
 			fatal(err)
 		}
 		defer c.Stop()
-		if *seed {
-			if err := cluster.Seed(ctx, c.Kubeconfig); err != nil {
-				c.Stop()
-				fatal(err)
-			}
-			logf("seeded")
+		if err := seedAll(ctx, c, *seed, bulk, logf); err != nil {
+			c.Stop()
+			fatal(err)
 		}
 		fmt.Printf("READY kubeconfig=%s server=%s\n", c.Kubeconfig, c.Server)
 		if !*control {
@@ -133,6 +130,34 @@ func main() {
 	default:
 		usage()
 	}
+}
+
+// bulkFlags registers the flags of a bulk seed.
+func bulkFlags(fs *flag.FlagSet) *cluster.Bulk {
+	var b cluster.Bulk
+	fs.IntVar(&b.Pods, "bulk-pods", 0, "also create this many pods (implies -seed)")
+	fs.IntVar(&b.ConfigMaps, "bulk-configmaps", 0, "also create this many config maps (implies -seed)")
+	fs.IntVar(&b.CustomResources, "bulk-crs", 0, "also create this many custom resources (implies -seed)")
+	return &b
+}
+
+func seedAll(ctx context.Context, c *cluster.Cluster, seed bool, bulk *cluster.Bulk, logf func(string, ...any)) error {
+	many := bulk.Pods+bulk.ConfigMaps+bulk.CustomResources > 0
+	if !seed && !many {
+		return nil
+	}
+	if err := cluster.Seed(ctx, c.Kubeconfig); err != nil {
+		return err
+	}
+	logf("seeded")
+	if many {
+		start := time.Now()
+		if err := cluster.SeedBulk(ctx, c.Kubeconfig, *bulk, logf); err != nil {
+			return err
+		}
+		logf("bulk seed of %d objects in %v", bulk.Pods+bulk.ConfigMaps+bulk.CustomResources, time.Since(start).Round(time.Second))
+	}
+	return nil
 }
 
 func command(ctx context.Context, c *cluster.Cluster, line string) string {
