@@ -79,6 +79,9 @@ SARIF, JUnit).`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newScanCommand(), newChecksCommand(), newVersionCommand())
+	root.AddCommand(newInventoryCommand())
+	root.AddCommand(newSnapshotCommand(), newDiffCommand())
+	root.AddCommand(newWatchCommand(), newHistoryCommand())
 	return root
 }
 

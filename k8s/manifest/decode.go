@@ -35,6 +35,9 @@ type Options struct {
 	// MaxAliasNodes bounds the values that aliases expand to in one document
 	// (default 100,000).
 	MaxAliasNodes int
+	// KeepJSON keeps each object's JSON, as kubectl would send it, in
+	// Decoded.JSON (snapshots store it).
+	KeepJSON bool
 }
 
 func (l Options) withDefaults() Options {
@@ -80,7 +83,10 @@ func (e *Error) Error() string {
 // Decoded is the outcome of decoding one document.
 type Decoded struct {
 	Objects []*k8s.Object
-	Errors  []*Error
+	// JSON holds the JSON of each of Objects, by index, when
+	// Options.KeepJSON is set.
+	JSON   [][]byte
+	Errors []*Error
 	// Skipped counts documents skipped as not Kubernetes objects.
 	Skipped int
 
@@ -291,6 +297,9 @@ func (d *decoder) object(n *yaml.Node, at k8s.Path, seq k8s.Seq) {
 	}
 	obj.Locator = &Locator{data: d.doc.Data, firstLine: d.doc.Line, at: at, root: d.root, fast: d.fast}
 	d.out.Objects = append(d.out.Objects, obj)
+	if d.limits.KeepJSON {
+		d.out.JSON = append(d.out.JSON, bytes.Clone(data))
+	}
 }
 
 var jsonTypeError = regexp.MustCompile(`cannot unmarshal (\w+) into Go (?:struct field|value) (\S+) of type (\S+)`)

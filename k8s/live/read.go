@@ -1,0 +1,67 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+
+	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/k8s"
+)
+
+// Read lists one resource, in one namespace or in all when namespace is "",
+// and hands each object to emit as Objects does (Secrets as metadata unless
+// Options.ReadSecrets), from the calling goroutine. It is for callers that
+// choose their own resources and scope, such as the inventory. It returns
+// a gap when the list was refused (not visible) or failed after retries,
+// and nil when every object was read.
+func (c *Cluster) Read(ctx context.Context, r Resource, namespace string, emit func(*k8s.Object)) *finding.Gap {
+	return c.read(ctx, r, namespace, 0, emit)
+}
+
+// Count returns the number of objects of a resource, in one namespace or in
+// all when namespace is "", without listing them: one request for a single
+// item (metadata only), whose metadata.remainingItemCount tells how many
+// follow. The API server leaves that count out in some cases (older
+// servers, some storage backends); Count then pages through the list as
+// metadata, counting. Like the API server's own, the count is a snapshot
+// that may be out of date as soon as it is read. A refused or failed
+// request is returned as a gap.
+func (c *Cluster) Count(ctx context.Context, r Resource, namespace string) (int64, *finding.Gap) {
+	var page struct {
+		Metadata struct {
+			Continue           string `json:"continue"`
+			RemainingItemCount *int64 `json:"remainingItemCount"`
+		} `json:"metadata"`
+		Items []json.RawMessage `json:"items"`
+	}
+	err := c.get(ctx, r.apiPath(namespace), url.Values{"limit": {"1"}}, acceptMetadata, func(body io.Reader) error {
+		if err := json.NewDecoder(io.LimitReader(body, 32<<20)).Decode(&page); err != nil {
+			return fmt.Errorf("%s: reading a list: %w", r, err)
+		}
+		return nil
+	})
+	if err != nil {
+		gap := c.gapOf(r, namespace, err)
+		return 0, &gap
+	}
+	n := int64(len(page.Items))
+	switch {
+	case page.Metadata.Continue == "":
+		return n, nil
+	case page.Metadata.RemainingItemCount != nil:
+		return n + *page.Metadata.RemainingItemCount, nil
+	}
+	n = 0
+	err = c.List(ctx, r, namespace, true, func(item []byte) (string, error) {
+		n++
+		return itemKey(item), nil
+	})
+	if err != nil {
+		gap := c.gapOf(r, namespace, err)
+		return 0, &gap
+	}
+	return n, nil
+}
