@@ -19,7 +19,10 @@ type Check struct {
 	// Object looks at one object.
 	Object func(ctx *Context, obj *k8s.Object)
 	// Index looks across the objects deployed together (a Helm release, a
-	// kustomization, or the plain files of a scan).
+	// kustomization, the plain files of a scan, or a cluster). It sees
+	// ConfigMaps and Secrets without their values (data, binaryData,
+	// stringData): only Object checks read those, and the scan drops them
+	// once those have run.
 	Index func(ctx *Context, ix *k8s.Index)
 }
 

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/k8s"
@@ -84,6 +86,21 @@ func (d *dispatch) check(r *docResult, obj *k8s.Object) {
 	}
 	for _, c := range d.anyKind {
 		c.Object(ctx.WithCheck(c), obj)
+	}
+	dropValues(obj)
+}
+
+// dropValues drops the values of a ConfigMap or Secret once the per-object
+// checks have read them: cross-object checks need their names and types,
+// not their values (check.Check.Index). Values are often most of a
+// cluster's bytes (dashboards, certificates, Helm release records), and
+// secret values are then held no longer than needed.
+func dropValues(obj *k8s.Object) {
+	switch t := obj.Typed.(type) {
+	case *corev1.ConfigMap:
+		t.Data, t.BinaryData = nil, nil
+	case *corev1.Secret:
+		t.Data, t.StringData = nil, nil
 	}
 }
 

@@ -34,7 +34,17 @@ import (
 	"github.com/dozor-dev/dozor/test/harness"
 )
 
-func TestMain(m *testing.M) { os.Exit(harness.Main(m)) }
+func TestMain(m *testing.M) {
+	// A test that needs dozor as a process of its own (to stop it with a
+	// signal) runs this test binary with runMainEnv set: it is then dozor.
+	if os.Getenv(runMainEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	os.Exit(harness.Main(m))
+}
+
+// runMainEnv makes the test binary run dozor's command line (TestMain).
+const runMainEnv = "DOZOR_TEST_RUN_MAIN"
 
 // clusterReport is what the live tests read of a JSON report.
 type clusterReport struct {

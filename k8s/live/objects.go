@@ -143,6 +143,12 @@ func (c *Cluster) decode(r Resource, item []byte, metadataOnly bool) (*k8s.Objec
 		if err := sigsjson.UnmarshalCaseSensitivePreserveInts(item, &md); err != nil {
 			return nil, err
 		}
+		// managedFields are most of a small object's bytes, and most of
+		// its memory once decoded into maps: the typed Meta drops them
+		// below, the content drops them here.
+		if m, ok := u["metadata"].(map[string]any); ok {
+			delete(m, "managedFields")
+		}
 		obj.Unstructured, obj.Meta = u, &md.Metadata
 	}
 	obj.Meta.ManagedFields = nil
