@@ -17,8 +17,9 @@ help: ## list the targets
 build: ## build bin/dozor
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dozor
 
-demo: build ## start a seeded test cluster and scan it (builds the cluster's components the first time)
-	cd test/cluster && $(GO) run ./cmd/testcluster run -seed -- $(CURDIR)/$(BIN) scan cluster --fail-on none
+demo: build ## start a seeded test cluster, take its inventory and scan it (builds the cluster's components the first time)
+	cd test/cluster && $(GO) run ./cmd/testcluster run -seed -- \
+	  sh -c '$(CURDIR)/$(BIN) inventory && $(CURDIR)/$(BIN) scan cluster --fail-on none'
 
 test: lint test-go fuzz ## run every test: lint, unit and integration tests, a short fuzz run
 
@@ -28,10 +29,11 @@ test-go:
 	$(GO) test -count=1 -timeout 40m ./...
 	cd test/cluster && $(GO) vet ./... && $(GO) test -count=1 ./...
 
-fuzz: ## fuzz the decoder, and the fast YAML parser and locator against yaml.v3, FUZZTIME each (default 10s)
+fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, and the snapshot reader, FUZZTIME each (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzWalkLocate$$' -fuzztime $(FUZZTIME) ./k8s/manifest
+	$(GO) test -run '^$$' -fuzz '^FuzzSnapshot$$' -fuzztime $(FUZZTIME) ./snapshot
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

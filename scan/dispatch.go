@@ -40,10 +40,10 @@ func newDispatch(checks []*check.Check, opts *check.Options) *dispatch {
 
 // decode decodes one document and runs the per-object checks on each object
 // while its parsed form is still at hand for locating fields.
-func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
+func (d *dispatch) decode(job docJob, limits manifest.Options, in interner) docResult {
 	if job.obj != nil {
 		r := docResult{objects: []*k8s.Object{job.obj}}
-		d.check(&r, job.obj)
+		d.check(&r, job.obj, in)
 		return r
 	}
 	limits.SkipForeign = job.foreign
@@ -63,7 +63,7 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 			obj.Locator = nil
 			obj.Source.Line = job.src.Line
 		}
-		d.check(&r, obj)
+		d.check(&r, obj, in)
 	}
 	dec.Release()
 	return r
@@ -71,7 +71,7 @@ func (d *dispatch) decode(job docJob, limits manifest.Options) docResult {
 
 // check validates an object's ignore annotation and runs the per-object
 // checks that apply to its kind, adding to r.
-func (d *dispatch) check(r *docResult, obj *k8s.Object) {
+func (d *dispatch) check(r *docResult, obj *k8s.Object, in interner) {
 	if v, ok := obj.Meta.Annotations[finding.IgnoreAnnotation]; ok {
 		if _, err := finding.ParseIgnoreAnnotation(v); err != nil {
 			r.errors = append(r.errors, &finding.InputError{Location: obj.Location(k8s.Path("metadata.annotations").Key(finding.IgnoreAnnotation)),
@@ -79,7 +79,7 @@ func (d *dispatch) check(r *docResult, obj *k8s.Object) {
 		}
 	}
 	ctx := check.NewContext(nil, d.opts, func(obj *k8s.Object, f finding.Finding) {
-		r.findings = append(r.findings, newRaw(obj, &f))
+		r.findings = append(r.findings, newRaw(obj, &f, in))
 	})
 	for _, c := range d.byKind[obj.Kind] {
 		c.Object(ctx.WithCheck(c), obj)
@@ -134,6 +134,7 @@ func (d *dispatch) crossObject(ctx context.Context, objects []*k8s.Object, worke
 	results := make([][]rawFinding, len(jobs))
 	var once = make([]sync.Once, len(names))
 	run := func(jobCh <-chan int) {
+		in := interner{}
 		for j := range jobCh {
 			if ctx.Err() != nil {
 				continue
@@ -141,7 +142,7 @@ func (d *dispatch) crossObject(ctx context.Context, objects []*k8s.Object, worke
 			g, c := jobs[j].group, d.index[jobs[j].check]
 			once[g].Do(func() { indexes[g] = k8s.NewIndex(groups[names[g]]) })
 			cc := check.NewContext(c, d.opts, func(obj *k8s.Object, f finding.Finding) {
-				results[j] = append(results[j], newRaw(obj, &f))
+				results[j] = append(results[j], newRaw(obj, &f, in))
 			}).DeferLines()
 			c.Index(cc, indexes[g])
 		}

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-	"unique"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -145,20 +144,30 @@ type rawFinding struct {
 	sev          finding.Severity
 }
 
-func newRaw(obj *k8s.Object, f *finding.Finding) rawFinding {
-	// The same path, container and message recur across objects (every
-	// replica of a pod, every copy of a chart): one copy of each is kept.
-	return rawFinding{obj: obj, rule: f.Rule, path: intern(f.Path), container: intern(f.Container), message: intern(f.Message),
+func newRaw(obj *k8s.Object, f *finding.Finding, in interner) rawFinding {
+	return rawFinding{obj: obj, rule: f.Rule, path: in.intern(f.Path), container: in.intern(f.Container), message: in.intern(f.Message),
 		line: int32(f.Location.Line), column: int32(f.Location.Column), sev: f.Severity}
 }
 
-// intern returns the canonical copy of s.
-func intern(s string) string {
-	if s == "" {
-		return ""
+// interner keeps one copy of the strings of findings: the same path,
+// container and message recur across objects (every replica of a pod in a
+// cluster, every copy of a chart). Each goroutine has its own, unlocked
+// (a shared one, unique.Make, cost 6% of a scan's CPU); the strings live
+// as long as the findings that hold them.
+type interner map[string]string
+
+func (in interner) intern(s string) string {
+	if c, ok := in[s]; ok {
+		return c
 	}
-	return unique.Make(s).Value()
+	if len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
 }
+
+// maxInterned bounds an interner: past it, strings are no longer shared.
+const maxInterned = 1 << 16
 
 // finding builds the Finding.
 func (r *rawFinding) finding() finding.Finding {
@@ -258,8 +267,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			}
 		})
 		decoders.Go(func() {
+			in := interner{}
 			for job := range docCh {
-				resCh <- d.decode(job, opts.Limits)
+				resCh <- d.decode(job, opts.Limits, in)
 			}
 		})
 	}

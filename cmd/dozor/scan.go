@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -289,11 +290,10 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		Renderers:    renderers(),
 		Objects:      source,
 	})
-	// The scan's working set (objects, documents) is garbage now: collect it,
-	// and give it back to the system,
+	// The scan's working set (objects, documents) is garbage now: collect it
 	// before the report allocates, so that the heap does not grow past what
 	// the scan needed.
-	debug.FreeOSMemory()
+	runtime.GC()
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return exitError{exitInvalid}
