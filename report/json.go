@@ -49,6 +49,7 @@ type JSONSummary struct {
 	Checks     int            `json:"checks"`
 	Findings   int            `json:"findings"`
 	Suppressed int            `json:"suppressed"`
+	Repeated   int            `json:"repeated"`
 	Errors     int            `json:"errors"`
 	BySeverity map[string]int `json:"bySeverity"`
 	ByCheck    map[string]int `json:"byCheck"`
@@ -116,7 +117,7 @@ func newJSONReport(res *scan.Result, opts Options, findings bool) *JSONReport {
 		Summary: JSONSummary{
 			Inputs: res.Stats.Units, Documents: res.Stats.Documents, Objects: res.Stats.Objects,
 			Skipped: res.Stats.Skipped, Checks: len(res.Checks), Findings: len(res.Findings),
-			Suppressed: len(res.Suppressed), Errors: len(res.Errors),
+			Suppressed: len(res.Suppressed), Repeated: res.Stats.Repeated, Errors: len(res.Errors),
 			BySeverity: map[string]int{}, ByCheck: map[string]int{},
 		},
 		Findings:   make([]JSONFinding, 0, len(shown)),

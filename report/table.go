@@ -128,6 +128,9 @@ func writeSummary(w io.Writer, res *scan.Result, p painter) {
 	if n := len(res.Suppressed); n > 0 {
 		fmt.Fprintf(w, ", %d suppressed", n)
 	}
+	if n := res.Stats.Repeated; n > 0 {
+		fmt.Fprintf(w, ", %d repeating their controller's not shown (--show-repeated)", n)
+	}
 	if n := len(res.Errors); n > 0 {
 		fmt.Fprintf(w, ", %s", p.paint(severityColor[finding.High], plural(n, "input error")))
 	}

@@ -54,6 +54,9 @@ type Options struct {
 	// Objects, when set, is a source of objects that need no decoding (a
 	// live cluster), scanned with the Paths.
 	Objects ObjectSource
+	// KeepRepeated keeps the findings of objects that a controller in the
+	// scan owns when the controller has them too (dropRepeated).
+	KeepRepeated bool
 }
 
 // ObjectSource hands decoded objects to emit, from any goroutine. It returns
@@ -119,11 +122,14 @@ type ObjectInfo struct {
 
 // Stats count the work of a scan.
 type Stats struct {
-	Units     int           `json:"inputs"`
-	Documents int           `json:"documents"`
-	Objects   int           `json:"objects"`
-	Skipped   int           `json:"skippedDocuments"`
-	Duration  time.Duration `json:"-"`
+	Units     int `json:"inputs"`
+	Documents int `json:"documents"`
+	Objects   int `json:"objects"`
+	Skipped   int `json:"skippedDocuments"`
+	// Repeated counts the findings dropped because the object's
+	// controller, in the same scan, has them too.
+	Repeated int           `json:"-"`
+	Duration time.Duration `json:"-"`
 	// Phases times the phases of the scan: discovering inputs, reading,
 	// decoding and per-object checks, cross-object checks, and applying
 	// exceptions and sorting.
@@ -337,6 +343,9 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	res.Stats.Phases.Decode = time.Since(start) - res.Stats.Phases.Discover
 	raw = append(raw, d.crossObject(ctx, objects, workers))
+	if !opts.KeepRepeated {
+		res.Stats.Repeated = dropRepeated(objects, raw)
+	}
 	res.Stats.Phases.CrossObject = time.Since(start) - res.Stats.Phases.Discover - res.Stats.Phases.Decode
 	for _, o := range objects {
 		shed(o)

@@ -16,13 +16,20 @@ func nodeName() *check.Check {
 			Severity: finding.Low,
 			Description: "spec.nodeName hands the pod straight to that node's kubelet, bypassing the scheduler: its resource accounting, " +
 				"node selectors, affinity and NoSchedule taints, which keep workloads off control-plane and dedicated nodes. The pod " +
-				"fails if the node is full or gone, and a node name in a template ties the workload to one machine.",
+				"fails if the node is full or gone, and a node name in a template ties the workload to one machine. Pods read from a live " +
+				"cluster are not reported: the scheduler sets the node name of every pod it binds.",
 			Remediation: "Remove spec.nodeName and select nodes with nodeSelector or node affinity on their labels (kubernetes.io/hostname for one node).",
 			References:  []string{"https://kubernetes.io/docs/concepts/scheduling-eviction/assign-pod-node/#nodename"},
 			Tags:        []string{"workload", "scheduling"},
 		},
 		Kinds: k8s.WorkloadKinds,
 		Object: func(ctx *check.Context, obj *k8s.Object) {
+			if obj.Kind == "Pod" && obj.Source.Cluster != "" {
+				// The scheduler sets spec.nodeName of every pod it binds:
+				// in a cluster, who set it cannot be told (bare pods are
+				// DZ-LIVE-001's).
+				return
+			}
 			if pt := obj.Pod; pt != nil && pt.Spec.NodeName != "" {
 				ctx.Report(obj, pt.SpecPath.Field("nodeName"), "pod is bound to node %q, bypassing the scheduler", pt.Spec.NodeName)
 			}

@@ -51,10 +51,12 @@ type clusterReport struct {
 	Summary struct {
 		Objects  int `json:"objects"`
 		Findings int `json:"findings"`
+		Repeated int `json:"repeated"`
 	} `json:"summary"`
 	Findings []struct {
-		CheckID string `json:"checkId"`
-		Object  struct {
+		CheckID   string `json:"checkId"`
+		Container string `json:"container"`
+		Object    struct {
 			Kind, Namespace, Name, ResourceVersion string
 		} `json:"object"`
 		Location struct {
@@ -117,6 +119,9 @@ func TestScanClusterAsAdmin(t *testing.T) {
 	if len(rep.Gaps) != 0 {
 		t.Errorf("gaps as admin: %+v", rep.Gaps)
 	}
+	checkRepeated(t, rep, false)
+	_, all := scanCluster(t, "--context", "admin", "-n", "shop", "--show-repeated")
+	checkRepeated(t, all, true)
 	for _, secret := range []string{"seeded-test-value-do-not-print", base64.StdEncoding.EncodeToString([]byte("seeded-test-value-do-not-print"))} {
 		if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
 			t.Fatal("a Secret's value is in the output")
@@ -126,6 +131,42 @@ func TestScanClusterAsAdmin(t *testing.T) {
 	r2, _ := scanCluster(t, "--context", "admin", "--read-secrets", "--kinds", "secrets")
 	if strings.Contains(r2.stdout, "seeded-test-value") {
 		t.Fatal("a Secret's value is in the output with --read-secrets")
+	}
+}
+
+// checkRepeated: the ReplicaSet and Pods of the Deployment shop/storefront
+// repeat none of the Deployment's findings (same check and container),
+// unless shown is set, when they do; no Pod is reported for the node name
+// the scheduler gave it.
+func checkRepeated(t *testing.T, rep clusterReport, shown bool) {
+	t.Helper()
+	deployment := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Object.Kind == "Deployment" && f.Object.Namespace == "shop" && f.Object.Name == "storefront" {
+			deployment[f.CheckID+" "+f.Container] = true
+		}
+	}
+	if len(deployment) == 0 {
+		t.Fatal("no finding on Deployment shop/storefront")
+	}
+	repeats := 0
+	for _, f := range rep.Findings {
+		if f.CheckID == "DZ-PLC-006" && f.Object.Kind == "Pod" {
+			t.Errorf("DZ-PLC-006 on Pod %s/%s: the scheduler set its node name", f.Object.Namespace, f.Object.Name)
+		}
+		if (f.Object.Kind == "Pod" || f.Object.Kind == "ReplicaSet") && f.Object.Namespace == "shop" &&
+			strings.HasPrefix(f.Object.Name, "storefront-") && deployment[f.CheckID+" "+f.Container] {
+			repeats++
+			if !shown {
+				t.Errorf("%s %s/%s repeats the Deployment's %s (container %q)", f.Object.Kind, f.Object.Namespace, f.Object.Name, f.CheckID, f.Container)
+			}
+		}
+	}
+	switch {
+	case shown && (repeats == 0 || rep.Summary.Repeated != 0):
+		t.Errorf("--show-repeated: %d findings repeat the Deployment's, summary.repeated %d", repeats, rep.Summary.Repeated)
+	case !shown && rep.Summary.Repeated == 0:
+		t.Error("summary.repeated is 0")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/dozor-dev/dozor/test/harness"
@@ -60,7 +61,17 @@ func TestWatchHistoryCLI(t *testing.T) {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		// Wait until the namespace is gone: tests that compare the whole
+		// cluster before and after must not see it go.
+		_ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := cs.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				return
+			}
+		}
+		t.Errorf("namespace %s was not deleted within a minute", ns)
+	})
 	store := t.TempDir()
 
 	watch := exec.Command(os.Args[0], "watch", "--kubeconfig", cl.Kubeconfig, "--context", "admin", "--store", store, "-n", ns, "--kinds", "configmaps,deployments")

@@ -40,6 +40,7 @@ type scanFlags struct {
 	failOn         string
 	exceptions     []string
 	showSuppressed bool
+	showRepeated   bool
 	checks         []string
 	skip           []string
 	tags           []string
@@ -97,6 +98,7 @@ func commonFlags(fl *pflag.FlagSet, f *scanFlags) {
 	fl.StringVar(&f.failOn, "fail-on", "low", "exit with 1 when a finding is at least this severe: info, low, medium, high, critical, or none")
 	fl.StringArrayVar(&f.exceptions, "exceptions", nil, "exceptions file (repeatable); see docs/exceptions.md")
 	fl.BoolVar(&f.showSuppressed, "show-suppressed", false, "show suppressed findings and why they are suppressed")
+	fl.BoolVar(&f.showRepeated, "show-repeated", false, "also report the findings of Pods, ReplicaSets and Jobs that their controller, in the same scan, has too")
 	fl.StringSliceVar(&f.checks, "checks", nil, "run only these checks (IDs or globs, comma-separated)")
 	fl.StringSliceVar(&f.skip, "skip-checks", nil, "do not run these checks (IDs or globs, comma-separated)")
 	fl.StringSliceVar(&f.tags, "tag", nil, "run only checks with one of these tags")
@@ -289,6 +291,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		Helm:         f.helm,
 		Renderers:    renderers(),
 		Objects:      source,
+		KeepRepeated: f.showRepeated,
 	})
 	// The scan's working set (objects, documents) is garbage now: collect it
 	// before the report allocates, so that the heap does not grow past what
