@@ -6,6 +6,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Key identifies an object by kind, effective namespace and name.
@@ -52,6 +53,12 @@ func NewIndex(objs []*Object) *Index {
 		}
 		return 0
 	})
+	uids := map[types.UID]bool{}
+	for _, o := range ix.objects {
+		if o.Meta.UID != "" {
+			uids[o.Meta.UID] = true
+		}
+	}
 	seenNS := map[string]bool{}
 	for _, o := range ix.objects {
 		ix.byKind[o.Kind] = append(ix.byKind[o.Kind], o)
@@ -67,6 +74,11 @@ func NewIndex(objs []*Object) *Index {
 			ix.namespaces = append(ix.namespaces, o.Name())
 		}
 		if o.Pod == nil || o.Kind == "PodTemplate" {
+			continue
+		}
+		if ref := metav1.GetControllerOfNoCopy(o.Meta); ref != nil && uids[ref.UID] {
+			// Made by a controller in the index (a Pod of a ReplicaSet, a
+			// ReplicaSet of a Deployment): the controller stands for it.
 			continue
 		}
 		ix.pods[ns] = append(ix.pods[ns], o)
@@ -101,7 +113,9 @@ func (ix *Index) Has(kind, namespace, name string) bool {
 func (ix *Index) Namespaces() []string { return ix.namespaces }
 
 // PodMakers returns the objects in a namespace that create pods: Pods and
-// the workloads with pod templates, except PodTemplate objects.
+// the workloads with pod templates, except PodTemplate objects, and except
+// objects that a controller in the index owns (read from a cluster, a
+// Deployment stands for its ReplicaSets and their Pods).
 func (ix *Index) PodMakers(namespace string) []*Object { return ix.pods[namespace] }
 
 // PodMakersMatching returns the pod-making objects in a namespace whose pod
