@@ -410,3 +410,37 @@ func TestScanClusterAggregatedAPIDown(t *testing.T) {
 		t.Error("the rest of the cluster was not scanned")
 	}
 }
+
+// TestScanClusterExcludeNamespaces: --exclude-namespaces leaves those
+// namespaces out, their Namespace objects included, and nothing else.
+func TestScanClusterExcludeNamespaces(t *testing.T) {
+	r, rep := scanCluster(t, "--context", "admin", "--exclude-namespaces", "shop,kube-system")
+	if r.code != exitFindings {
+		t.Fatalf("exit code %d, want %d; gaps %+v; stderr:\n%s", r.code, exitFindings, rep.Gaps, r.stderr)
+	}
+	payments := false
+	for _, f := range rep.Findings {
+		switch {
+		case f.Object.Namespace == "shop" || f.Object.Namespace == "kube-system",
+			f.Object.Kind == "Namespace" && (f.Object.Name == "shop" || f.Object.Name == "kube-system"):
+			t.Errorf("finding %s on %s %s/%s, in a namespace left out", f.CheckID, f.Object.Kind, f.Object.Namespace, f.Object.Name)
+		case f.Object.Namespace == "payments":
+			payments = true
+		}
+	}
+	if !payments || !hasFinding(rep, "DZ-RBAC-002", "ClusterRoleBinding", "", "ci-deployer-admin") {
+		t.Error("namespaces not left out, or cluster-scoped objects, were not scanned")
+	}
+	if len(rep.Gaps) != 0 {
+		t.Errorf("gaps: %+v", rep.Gaps)
+	}
+	for _, args := range [][]string{
+		{"--exclude-namespaces", "shop", "-n", "payments"},
+		{"--exclude-namespaces", "shop,metadata.name=x"},
+	} {
+		r, _ := scanCluster(t, append([]string{"--context", "admin"}, args...)...)
+		if r.code != exitInvalid {
+			t.Errorf("%v: exit code %d, want %d; stderr:\n%s", args, r.code, exitInvalid, r.stderr)
+		}
+	}
+}

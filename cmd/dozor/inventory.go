@@ -53,6 +53,9 @@ after retries), or nothing could: the output lists them.`,
 			if allNamespaces && len(opts.Namespaces) > 0 {
 				return usageError("--all-namespaces and --namespace exclude each other")
 			}
+			if len(opts.ExcludeNamespaces) > 0 && len(opts.Namespaces) > 0 {
+				return usageError("--exclude-namespaces and --namespace exclude each other")
+			}
 			if output != "table" && output != "json" {
 				return usageError("--output: unknown format %q (want table or json)", output)
 			}
@@ -74,6 +77,7 @@ after retries), or nothing could: the output lists them.`,
 	fl.StringVar(&opts.Context, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringSliceVarP(&opts.Namespaces, "namespace", "n", nil, "read only these namespaces (repeatable, comma-separated); nodes, namespaces and CRDs are still read in full")
 	fl.BoolVarP(&allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
+	fl.StringSliceVar(&opts.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
 	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
 	fl.IntVar(&opts.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
 	fl.IntVar(&opts.Parallel, "parallel", 4, "resources listed at once")

@@ -135,6 +135,9 @@ retries): the report lists them.`,
 			if f.allNamespaces && len(f.cluster.Namespaces) > 0 {
 				return usageError("--all-namespaces and --namespace exclude each other")
 			}
+			if len(f.cluster.ExcludeNamespaces) > 0 && len(f.cluster.Namespaces) > 0 {
+				return usageError("--exclude-namespaces and --namespace exclude each other")
+			}
 			return runScan(cmd, nil, &f)
 		},
 	}
@@ -143,6 +146,7 @@ retries): the report lists them.`,
 	fl.StringVar(&f.cluster.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
 	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringSliceVarP(&f.cluster.Namespaces, "namespace", "n", nil, "read only these namespaces (repeatable, comma-separated); cluster-scoped resources are then left out")
+	fl.StringSliceVar(&f.cluster.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
 	fl.BoolVar(&f.cluster.ReadSecrets, "read-secrets", false, "read Secrets in full (by default only their metadata); values are never printed")

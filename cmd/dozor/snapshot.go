@@ -38,6 +38,7 @@ func (f *sourceFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
 	fl.StringSliceVarP(&f.namespaces, "namespace", "n", nil, "read only these namespaces of the cluster (repeatable, comma-separated); with --files, the namespace Helm charts are rendered into")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
+	fl.StringSliceVar(&f.cluster.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
 	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
 	fl.BoolVar(&f.readSecrets, "read-secrets", false, "keep Secrets' values as SHA-256 digests, so that changes to them show (by default only their metadata); values are never stored")
 	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
@@ -56,7 +57,7 @@ func (f *sourceFlags) register(fl *pflag.FlagSet) {
 // clusterOnly are the flags that make no sense with --files, and fileOnly
 // those that make no sense without.
 var (
-	clusterOnly = []string{"kubeconfig", "context", "all-namespaces", "kinds", "request-timeout", "retries", "parallel"}
+	clusterOnly = []string{"kubeconfig", "context", "all-namespaces", "exclude-namespaces", "kinds", "request-timeout", "retries", "parallel"}
 	fileOnly    = []string{"values", "set", "set-string", "set-file", "release-name", "kube-version", "max-file-size"}
 )
 
@@ -99,6 +100,9 @@ func (f *sourceFlags) input(ctx context.Context, cmd *cobra.Command, paths []str
 	f.cluster.Namespaces = slices.DeleteFunc(f.namespaces, func(s string) bool { return s == "" })
 	if f.allNamespaces && len(f.cluster.Namespaces) > 0 {
 		return nil, usageError("--all-namespaces and --namespace exclude each other")
+	}
+	if len(f.cluster.ExcludeNamespaces) > 0 && len(f.cluster.Namespaces) > 0 {
+		return nil, usageError("--exclude-namespaces and --namespace exclude each other")
 	}
 	f.cluster.ReadSecrets = f.readSecrets
 	c, err := live.Connect(ctx, f.cluster)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 )
 
@@ -32,8 +33,16 @@ func (c *Cluster) List(ctx context.Context, r Resource, namespace string, metada
 	seen := map[string]bool{}
 	token := ""
 	restarts := 0
+	// Namespaces to leave out are left out by the server, with a field
+	// selector; a resource that does not take one (some do not support
+	// metadata.namespace) is filtered here instead.
+	fs := c.FieldSelector(r, namespace)
+	filter := false
 	for {
 		q := url.Values{"limit": {strconv.FormatInt(c.opts.PageSize, 10)}}
+		if fs != "" {
+			q.Set("fieldSelector", fs)
+		}
 		if token != "" {
 			q.Set("continue", token)
 		}
@@ -44,6 +53,9 @@ func (c *Cluster) List(ctx context.Context, r Resource, namespace string, metada
 				if restarts > 0 && seen[itemKey(item)] {
 					return nil
 				}
+				if filter && c.excluded(r, item) {
+					return nil
+				}
 				key, err := each(item)
 				seen[key] = true
 				return err
@@ -51,6 +63,10 @@ func (c *Cluster) List(ctx context.Context, r Resource, namespace string, metada
 			return err
 		})
 		var ae *apiError
+		if errors.As(err, &ae) && ae.Code == http.StatusBadRequest && fs != "" && token == "" {
+			fs, filter = "", true
+			continue
+		}
 		if errors.As(err, &ae) && ae.Code == http.StatusGone && token != "" && restarts < 3 {
 			token, restarts = "", restarts+1 // the continue token expired: start again
 			continue
@@ -132,4 +148,23 @@ func itemKey(item []byte) string {
 		return md.Metadata.UID
 	}
 	return md.Metadata.Namespace + "/" + md.Metadata.Name
+}
+
+// excluded reports whether an item of r is in a namespace to leave out (or
+// is such a Namespace).
+func (c *Cluster) excluded(r Resource, item []byte) bool {
+	var md struct {
+		Metadata struct {
+			Namespace string `json:"namespace"`
+			Name      string `json:"name"`
+		} `json:"metadata"`
+	}
+	if json.Unmarshal(item, &md) != nil {
+		return false
+	}
+	ns := md.Metadata.Namespace
+	if r.Group == "" && r.Name == "namespaces" {
+		ns = md.Metadata.Name
+	}
+	return slices.Contains(c.opts.ExcludeNamespaces, ns)
 }

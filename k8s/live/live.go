@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/version"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -35,6 +36,10 @@ type Options struct {
 	// Namespaces limits namespaced resources to these namespaces; empty
 	// means all.
 	Namespaces []string
+	// ExcludeNamespaces leaves these namespaces out (kube-system, say): the
+	// API server filters them with a field selector, so their objects are
+	// not even sent. Not with Namespaces.
+	ExcludeNamespaces []string
 	// Kinds limits reading to these resources: plural names ("pods"),
 	// kinds ("Deployment"), or with their group ("deployments.apps").
 	Kinds []string
@@ -88,6 +93,14 @@ type Cluster struct {
 // and the credentials accepted.
 func Connect(ctx context.Context, opts Options) (*Cluster, error) {
 	opts.defaults()
+	if len(opts.ExcludeNamespaces) > 0 && len(opts.Namespaces) > 0 {
+		return nil, errors.New("namespaces to read and namespaces to leave out cannot be given together")
+	}
+	for _, ns := range opts.ExcludeNamespaces {
+		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+			return nil, fmt.Errorf("namespace to leave out %q: %s", ns, strings.Join(errs, "; "))
+		}
+	}
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if opts.Kubeconfig != "" {
 		rules.ExplicitPath = opts.Kubeconfig
@@ -193,4 +206,29 @@ func (c *Cluster) describe(err error) error {
 		return fmt.Errorf("cannot reach the API server at %s: %w", c.Server, err)
 	}
 	return err
+}
+
+// FieldSelector returns the field selector that leaves out
+// ExcludeNamespaces when listing r across namespaces (namespace ""): on
+// metadata.namespace for namespaced resources, on metadata.name for
+// Namespaces themselves; "" when there is nothing to leave out.
+func (c *Cluster) FieldSelector(r Resource, namespace string) string {
+	if len(c.opts.ExcludeNamespaces) == 0 || namespace != "" {
+		return ""
+	}
+	field := "metadata.namespace"
+	switch {
+	case r.Group == "" && r.Name == "namespaces":
+		field = "metadata.name"
+	case !r.Namespaced:
+		return ""
+	}
+	var b strings.Builder
+	for i, ns := range c.opts.ExcludeNamespaces {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(field + "!=" + ns)
+	}
+	return b.String()
 }

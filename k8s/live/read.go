@@ -3,8 +3,10 @@ package live
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 
 	"github.com/dozor-dev/dozor/finding"
@@ -37,12 +39,22 @@ func (c *Cluster) Count(ctx context.Context, r Resource, namespace string) (int6
 		} `json:"metadata"`
 		Items []json.RawMessage `json:"items"`
 	}
-	err := c.get(ctx, r.apiPath(namespace), url.Values{"limit": {"1"}}, acceptMetadata, func(body io.Reader) error {
+	q := url.Values{"limit": {"1"}}
+	if fs := c.FieldSelector(r, namespace); fs != "" {
+		q.Set("fieldSelector", fs)
+	}
+	err := c.get(ctx, r.apiPath(namespace), q, acceptMetadata, func(body io.Reader) error {
 		if err := json.NewDecoder(io.LimitReader(body, 32<<20)).Decode(&page); err != nil {
 			return fmt.Errorf("%s: reading a list: %w", r, err)
 		}
 		return nil
 	})
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code == http.StatusBadRequest && q.Has("fieldSelector") {
+		// The resource takes no field selector: count by listing, which
+		// filters the namespaces to leave out itself.
+		page.Metadata.Continue, err = "list", nil
+	}
 	if err != nil {
 		gap := c.gapOf(r, namespace, err)
 		return 0, &gap

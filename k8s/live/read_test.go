@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/k8s"
 	"github.com/dozor-dev/dozor/k8s/live"
 	"github.com/dozor-dev/dozor/test/harness"
 )
@@ -39,6 +40,54 @@ func TestCount(t *testing.T) {
 	}
 	if _, gap := nobody.Count(ctx, policies, ""); gap == nil || gap.Kind != finding.GapNotVisible || gap.Resource != "backuppolicies.backup.dozor.dev" {
 		t.Errorf("Count as nobody: gap %+v, want not-visible", gap)
+	}
+}
+
+// TestExcludeNamespaces: namespaces left out are not counted, listed or
+// read, with the server's field selector where the resource takes one and
+// by filtering where it does not (podcertificaterequests refuses
+// metadata.namespace); the Namespace objects themselves are left out too.
+func TestExcludeNamespaces(t *testing.T) {
+	cl := harness.Get(t)
+	ctx := context.Background()
+	c, err := live.Connect(ctx, live.Options{Kubeconfig: cl.Kubeconfig, Context: "admin", ExcludeNamespaces: []string{"shop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies := live.Resource{Group: "backup.dozor.dev", Version: "v1", Kind: "BackupPolicy", Name: "backuppolicies", Namespaced: true}
+	if n, gap := c.Count(ctx, policies, ""); gap != nil || n != 2 {
+		t.Errorf("Count(backuppolicies) without shop = %d, %+v; want 2", n, gap)
+	}
+	resources, _, err := c.Resources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range resources {
+		if r.Name == "podcertificaterequests" {
+			found = true
+			if _, gap := c.Count(ctx, r, ""); gap != nil {
+				t.Errorf("Count(podcertificaterequests): %+v", gap)
+			}
+		}
+	}
+	if !found {
+		t.Error("the cluster serves no podcertificaterequests: the fallback is not tested")
+	}
+	objects := 0
+	gaps, err := c.Objects(ctx, func(o *k8s.Object) {
+		objects++
+		if o.Namespace() == "shop" || (o.Kind == "Namespace" && o.Name() == "shop") {
+			t.Errorf("%s %s/%s read, in a namespace left out", o.Kind, o.Namespace(), o.Name())
+		}
+	})
+	if err != nil || len(gaps) > 0 || objects == 0 {
+		t.Errorf("Objects: %d objects, gaps %+v, error %v", objects, gaps, err)
+	}
+	for _, bad := range [][]string{{"shop,metadata.name=x"}, {"Shop"}} {
+		if _, err := live.Connect(ctx, live.Options{Kubeconfig: cl.Kubeconfig, Context: "admin", ExcludeNamespaces: bad}); err == nil {
+			t.Errorf("Connect with ExcludeNamespaces %q: no error", bad)
+		}
 	}
 }
 
