@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"os"
+	"github.com/dozor-dev/dozor/internal/jsondoc"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -276,78 +272,5 @@ func TestJSONDiff(t *testing.T) {
 // documented in docs/diff-json.md, where every field is written with its
 // full path in backquotes: `objects[].fields[].path`.
 func TestJSONDiffDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../docs/diff-json.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	paths := jsonPaths(reflect.TypeFor[JSONDiff](), "", map[reflect.Type]bool{})
-	if len(paths) < 30 {
-		t.Fatalf("found only %d fields: %v", len(paths), paths)
-	}
-	for _, p := range paths {
-		if !bytes.Contains(doc, []byte("`"+p+"`")) {
-			t.Errorf("docs/diff-json.md does not document `%s`", p)
-		}
-	}
-	// Every json tag of report.go must be reached from JSONDiff, or its
-	// documentation would escape the check.
-	last := map[string]bool{}
-	for _, p := range paths {
-		last[p[strings.LastIndex(p, ".")+1:]] = true
-	}
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "report.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		fl, ok := n.(*ast.Field)
-		if !ok || fl.Tag == nil {
-			return true
-		}
-		tag, _ := strconv.Unquote(fl.Tag.Value)
-		name, _, _ := strings.Cut(reflect.StructTag(tag).Get("json"), ",")
-		if name != "" && name != "-" && !last[name] {
-			t.Errorf("%s: json field %q is not reached from JSONDiff", fset.Position(fl.Pos()), name)
-		}
-		return true
-	})
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-// jsonPaths lists the JSON paths of t's fields: "a.source.context",
-// "objects[].fields[].path". A struct type met a second time (b is a side
-// as a is) is documented once, under its first path.
-func jsonPaths(t reflect.Type, prefix string, seen map[reflect.Type]bool) []string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch {
-	case t == timeType || t == reflect.TypeFor[json.RawMessage]():
-		return nil
-	case t.Kind() == reflect.Slice:
-		return jsonPaths(t.Elem(), prefix+"[]", seen)
-	case t.Kind() != reflect.Struct || seen[t]:
-		return nil
-	}
-	seen[t] = true
-	var out []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" || !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		p := name
-		if prefix != "" {
-			p = prefix + "." + name
-		}
-		out = append(out, p)
-		out = append(out, jsonPaths(f.Type, p, seen)...)
-	}
-	return out
+	jsondoc.Check(t, "../docs/diff-json.md", 30, []reflect.Type{reflect.TypeFor[JSONDiff]()}, "report.go")
 }
