@@ -100,21 +100,16 @@ func runInventory(cmd *cobra.Command, opts live.Options, output, outputFile stri
 	}
 	inv.Tool = inventory.Tool{Name: "dozor", Version: toolVersion()}
 
-	w := cmd.OutOrStdout()
-	if outputFile != "" {
-		file, err := os.Create(outputFile)
-		if err != nil {
-			return usageError("--output-file: %v", err)
-		}
-		defer file.Close()
-		w = file
+	w, err := openOutput(outputFile, cmd.OutOrStdout())
+	if err != nil {
+		return err
 	}
 	if output == "json" {
 		err = inventory.WriteJSON(w, inv)
 	} else {
 		err = inventory.WriteTable(w, inv)
 	}
-	if err != nil {
+	if err := w.finish(err); err != nil {
 		return err
 	}
 	return exitError{inventoryExitCode(inv)}

@@ -308,21 +308,16 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		return err
 	}
 
-	w := out
-	if f.outputFile != "" {
-		file, err := os.Create(f.outputFile)
-		if err != nil {
-			return usageError("--output-file: %v", err)
-		}
-		defer file.Close()
-		w = file
+	w, err := openOutput(f.outputFile, out)
+	if err != nil {
+		return err
 	}
-	err = report.Write(w, f.output, res, report.Options{
+	err = w.finish(report.Write(w, f.output, res, report.Options{
 		ShowSuppressed: f.showSuppressed,
 		Color:          color,
 		ToolVersion:    toolVersion(),
 		Generated:      now,
-	})
+	}))
 	if err != nil {
 		return err
 	}

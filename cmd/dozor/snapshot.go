@@ -361,21 +361,16 @@ func runDiff(cmd *cobra.Command, args []string, f *diffFlags) error {
 		}
 		return err
 	}
-	w := out
-	if f.outputFile != "" {
-		file, err := os.Create(f.outputFile)
-		if err != nil {
-			return usageError("--output-file: %v", err)
-		}
-		defer file.Close()
-		w = file
+	w, err := openOutput(f.outputFile, out)
+	if err != nil {
+		return err
 	}
 	if f.output == "json" {
 		err = snapshot.WriteJSON(w, d, toolVersion())
 	} else {
 		err = snapshot.WriteText(w, d, snapshot.TextOptions{Color: color})
 	}
-	if err != nil {
+	if err := w.finish(err); err != nil {
 		return err
 	}
 	if f.output == "json" {
