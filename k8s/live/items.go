@@ -37,55 +37,26 @@ func (c *Cluster) Items(ctx context.Context, emit func(Item) error) ([]finding.G
 	if err != nil {
 		return nil, err
 	}
-	type job struct {
-		res       Resource
-		namespace string
-	}
-	var jobs []job
-	for _, r := range resources {
-		// The scope of Objects: a namespaced read leaves cluster-scoped
-		// resources out, but for the Namespaces themselves.
-		switch {
-		case !r.Namespaced && len(c.opts.Namespaces) > 0 && !(r.Group == "" && r.Name == "namespaces"):
-		case r.Namespaced && len(c.opts.Namespaces) > 0:
-			for _, ns := range c.opts.Namespaces {
-				jobs = append(jobs, job{r, ns})
-			}
-		default:
-			jobs = append(jobs, job{r, ""})
-		}
-	}
 	var (
 		mu      sync.Mutex
 		emitErr error
-		wg      sync.WaitGroup
 	)
-	ch := make(chan job)
-	for range c.opts.Parallel {
-		wg.Go(func() {
-			for j := range ch {
-				err := c.readItems(ctx, j.res, j.namespace, emit)
-				if err == nil {
-					continue
-				}
-				mu.Lock()
-				var ee *emitError
-				if errors.As(err, &ee) {
-					if emitErr == nil {
-						emitErr = ee.err
-					}
-				} else {
-					gaps = append(gaps, c.gapOf(j.res, j.namespace, err))
-				}
-				mu.Unlock()
+	c.inParallel(c.scopes(resources), func(_ int, s scope) {
+		err := c.readItems(ctx, s.res, s.namespace, emit)
+		if err == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		var ee *emitError
+		if errors.As(err, &ee) {
+			if emitErr == nil {
+				emitErr = ee.err
 			}
-		})
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
+		} else {
+			gaps = append(gaps, c.gapOf(s.res, s.namespace, err))
+		}
+	})
 	if emitErr != nil {
 		return gaps, emitErr
 	}

@@ -30,49 +30,63 @@ func (c *Cluster) Objects(ctx context.Context, emit func(*k8s.Object)) ([]findin
 	if err != nil {
 		return nil, err
 	}
-	type job struct {
-		unit      int
-		res       Resource
-		namespace string
-	}
-	var jobs []job
-	for _, r := range resources {
-		switch {
-		case !r.Namespaced && len(c.opts.Namespaces) > 0 && !(r.Group == "" && r.Name == "namespaces"):
-			// Cluster-scoped resources are outside a namespaced scan, but
-			// for the Namespaces themselves (their Pod Security labels).
-		case r.Namespaced && len(c.opts.Namespaces) > 0:
-			for _, ns := range c.opts.Namespaces {
-				jobs = append(jobs, job{len(jobs), r, ns})
-			}
-		default:
-			jobs = append(jobs, job{len(jobs), r, ""})
-		}
-	}
 	var mu sync.Mutex
-	ch := make(chan job)
-	var wg sync.WaitGroup
-	for range c.opts.Parallel {
-		wg.Go(func() {
-			for j := range ch {
-				gap := c.read(ctx, j.res, j.namespace, j.unit, emit)
-				if gap != nil {
-					mu.Lock()
-					gaps = append(gaps, *gap)
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	for _, j := range jobs {
-		ch <- j
-	}
-	close(ch)
-	wg.Wait()
+	c.inParallel(c.scopes(resources), func(unit int, s scope) {
+		if gap := c.read(ctx, s.res, s.namespace, unit, emit); gap != nil {
+			mu.Lock()
+			gaps = append(gaps, *gap)
+			mu.Unlock()
+		}
+	})
 	if err := ctx.Err(); err != nil {
 		return gaps, err
 	}
 	return gaps, nil
+}
+
+// scope is one list: a resource, in one namespace or in all ("").
+type scope struct {
+	res       Resource
+	namespace string
+}
+
+// scopes are the lists that read resources in the scope of Options: each
+// resource in all namespaces, or in each of Options.Namespaces; then
+// cluster-scoped resources are left out, but for the Namespaces
+// themselves (their Pod Security labels).
+func (c *Cluster) scopes(resources []Resource) []scope {
+	var out []scope
+	for _, r := range resources {
+		switch {
+		case !r.Namespaced && len(c.opts.Namespaces) > 0 && !(r.Group == "" && r.Name == "namespaces"):
+		case r.Namespaced && len(c.opts.Namespaces) > 0:
+			for _, ns := range c.opts.Namespaces {
+				out = append(out, scope{r, ns})
+			}
+		default:
+			out = append(out, scope{r, ""})
+		}
+	}
+	return out
+}
+
+// inParallel calls read for each scope, with its index, Options.Parallel
+// at a time, and returns when every call has.
+func (c *Cluster) inParallel(scopes []scope, read func(i int, s scope)) {
+	ch := make(chan int)
+	var wg sync.WaitGroup
+	for range c.opts.Parallel {
+		wg.Go(func() {
+			for i := range ch {
+				read(i, scopes[i])
+			}
+		})
+	}
+	for i := range scopes {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
 }
 
 // read lists one resource and converts its items; it returns a gap if the
