@@ -36,3 +36,17 @@ func (o *output) finish(err error) error {
 	}
 	return err
 }
+
+// useColor decides --color: always, never, or auto (a terminal, no
+// --output-file, and NO_COLOR unset).
+func useColor(mode, outputFile string, out io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		return outputFile == "" && isTerminal(out) && os.Getenv("NO_COLOR") == "", nil
+	}
+	return false, usageError("--color: want auto, always or never")
+}

@@ -222,15 +222,9 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	}
 
 	out := cmd.OutOrStdout()
-	color := false
-	switch f.color {
-	case "always":
-		color = true
-	case "never":
-	case "auto":
-		color = f.outputFile == "" && isTerminal(out) && os.Getenv("NO_COLOR") == ""
-	default:
-		return usageError("--color: want auto, always or never")
+	color, err := useColor(f.color, f.outputFile, out)
+	if err != nil {
+		return err
 	}
 	if f.outputFile != "" {
 		abs, err := filepath.Abs(f.outputFile)

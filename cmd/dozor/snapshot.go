@@ -344,15 +344,9 @@ func runDiff(cmd *cobra.Command, args []string, f *diffFlags) error {
 	}
 
 	out := cmd.OutOrStdout()
-	color := false
-	switch f.color {
-	case "always":
-		color = true
-	case "never":
-	case "auto":
-		color = f.outputFile == "" && isTerminal(out) && os.Getenv("NO_COLOR") == ""
-	default:
-		return usageError("--color: want auto, always or never")
+	color, err := useColor(f.color, f.outputFile, out)
+	if err != nil {
+		return err
 	}
 	d, err := snapshot.Compare(ctx, a, b, &snapshot.CompareOptions{Ignore: f.ignore, NoDefaultIgnore: f.noDefaultIgnore})
 	if err != nil {
