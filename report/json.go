@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/dozor-dev/dozor/component"
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -32,6 +33,10 @@ type JSONReport struct {
 	Gaps        []finding.Gap    `json:"gaps"`
 	Exceptions  JSONExceptions   `json:"exceptions"`
 	Rules       []finding.Rule   `json:"rules"`
+	// Components is the analysis of the cluster's own components
+	// (docs/components-json.md), in cluster scans with a vulnerability
+	// database.
+	Components *component.Report `json:"components,omitempty"`
 }
 
 // JSONTool names the tool that wrote the report.
@@ -125,6 +130,7 @@ func newJSONReport(res *scan.Result, opts Options, findings bool) *JSONReport {
 		Gaps:       append([]finding.Gap{}, res.Gaps...),
 		Exceptions: JSONExceptions{Expired: jsonExceptions(res.ExpiredExceptions), Unused: jsonExceptions(res.UnusedExceptions)},
 		Rules:      []finding.Rule{},
+		Components: opts.Components,
 	}
 	for s, n := range countBySeverity(res.Findings) {
 		r.Summary.BySeverity[s.String()] = n
@@ -215,7 +221,10 @@ func JSON(w io.Writer, res *scan.Result, opts Options) error {
 	field("errors", r.Errors, false)
 	field("gaps", r.Gaps, false)
 	field("exceptions", r.Exceptions, false)
-	field("rules", r.Rules, true)
+	field("rules", r.Rules, r.Components == nil)
+	if r.Components != nil {
+		field("components", r.Components, true)
+	}
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dozor-dev/dozor/component"
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -25,6 +26,9 @@ type Options struct {
 	Generated time.Time
 	// MinSeverity hides findings below it (they still count in the summary).
 	MinSeverity finding.Severity
+	// Components is the analysis of a cluster's own components, when a
+	// cluster scan made one.
+	Components *component.Report
 }
 
 // Formats lists the output formats.

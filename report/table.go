@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dozor-dev/dozor/component"
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -97,6 +98,7 @@ func Table(w io.Writer, res *scan.Result, opts Options) error {
 		fmt.Fprintln(bw)
 	}
 	writeSummary(bw, res, p)
+	writeDataAge(bw, opts.Components, p)
 	return bw.Flush()
 }
 
@@ -109,6 +111,21 @@ func objectPlace(l finding.Location) string {
 		return l.String()
 	}
 	return l.File
+}
+
+// writeDataAge states the vulnerability data a cluster scan used, and
+// warns when it is stale.
+func writeDataAge(w io.Writer, c *component.Report, p painter) {
+	if c == nil {
+		return
+	}
+	d := c.Database
+	fmt.Fprintf(w, "Components: %d versions matched against vulnerability data built %s, stalest source %d days old",
+		len(c.Components), d.Built.Format("2006-01-02"), d.AgeDays)
+	if d.Stale {
+		fmt.Fprintf(w, " (%s)", p.paint(severityColor[finding.High], fmt.Sprintf("stale: over %d days; run dozor db update", d.MaxAgeDays)))
+	}
+	fmt.Fprintln(w)
 }
 
 func writeSummary(w io.Writer, res *scan.Result, p painter) {

@@ -57,6 +57,19 @@ type Options struct {
 	// KeepRepeated keeps the findings of objects that a controller in the
 	// scan owns when the controller has them too (dropRepeated).
 	KeepRepeated bool
+	// Analyze, when set, looks at every object once the checks have run
+	// (before the objects shed their content), for analyses that need the
+	// whole: the cluster's components, say. Its findings go through
+	// exceptions and ignore annotations like any check's.
+	Analyze func(objects []*k8s.Object) []ObjectFinding
+}
+
+// ObjectFinding is a finding of Options.Analyze and the object it is
+// about, which may be one of the objects scanned or one made for the
+// purpose (the cluster itself).
+type ObjectFinding struct {
+	Object  *k8s.Object
+	Finding finding.Finding
 }
 
 // ObjectSource hands decoded objects to emit, from any goroutine. It returns
@@ -345,6 +358,16 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	raw = append(raw, d.crossObject(ctx, objects, workers))
 	if !opts.KeepRepeated {
 		res.Stats.Repeated = dropRepeated(objects, raw)
+	}
+	if opts.Analyze != nil {
+		var extra []rawFinding
+		in := interner{}
+		for _, of := range opts.Analyze(objects) {
+			extra = append(extra, newRaw(of.Object, &of.Finding, in))
+		}
+		if len(extra) > 0 {
+			raw = append(raw, extra)
+		}
 	}
 	res.Stats.Phases.CrossObject = time.Since(start) - res.Stats.Phases.Discover - res.Stats.Phases.Decode
 	for _, o := range objects {

@@ -83,14 +83,14 @@ func TestCompare(t *testing.T) {
 
 func TestKubeVersion(t *testing.T) {
 	tests := map[string]string{
-		"v1.29.3-eks-adc7111": "1.29.3",
-		"v1.30.2-gke.1587003": "1.30.2",
-		"v1.31.1+k3s1":        "1.31.1",
-		"v1.30.4+rke2r1":      "1.30.4",
-		"v1.28.9-aks-1":       "1.28.9",
-		"v1.31.0-rc.1":        "1.31.0-rc.1",
-		"v1.32.0-alpha.3":     "1.32.0-alpha.3",
-		"1.27":                "1.27.0",
+		"v1.29.3-eks-adc7111":        "1.29.3",
+		"v1.30.2-gke.1587003":        "1.30.2",
+		"v1.31.1+k3s1":               "1.31.1",
+		"v1.30.4+rke2r1":             "1.30.4",
+		"v1.28.9-aks-1":              "1.28.9",
+		"v1.31.0-rc.1":               "1.31.0-rc.1",
+		"v1.32.0-alpha.3":            "1.32.0-alpha.3",
+		"1.27":                       "1.27.0",
 		"v1.29.0-minimal-eksbuild.1": "1.29.0",
 	}
 	for in, want := range tests {

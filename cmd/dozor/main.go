@@ -85,6 +85,7 @@ SARIF, JUnit).`,
 	root.AddCommand(newInventoryCommand())
 	root.AddCommand(newSnapshotCommand(), newDiffCommand())
 	root.AddCommand(newWatchCommand(), newHistoryCommand())
+	root.AddCommand(newDBCommand(), newComponentsCommand())
 	return root
 }
 

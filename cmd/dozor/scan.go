@@ -21,8 +21,10 @@ import (
 
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/check/builtin"
+	"github.com/dozor-dev/dozor/component"
 	"github.com/dozor-dev/dozor/examples"
 	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/k8s"
 	"github.com/dozor-dev/dozor/k8s/helm"
 	"github.com/dozor-dev/dozor/k8s/kustomize"
 	"github.com/dozor-dev/dozor/k8s/live"
@@ -53,6 +55,8 @@ type scanFlags struct {
 	helm           scan.HelmOptions
 	cluster        live.Options
 	allNamespaces  bool
+	components     bool
+	db             dbFlags
 }
 
 func newScanCommand() *cobra.Command {
@@ -153,6 +157,8 @@ retries): the report lists them.`,
 	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
 	fl.IntVar(&f.cluster.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
 	fl.IntVar(&f.cluster.Parallel, "parallel", 4, "resources listed at once")
+	fl.BoolVar(&f.components, "components", true, "match the cluster's own components (control plane, kubelets, runtimes, kernels, OS) against the vulnerability database (dozor db update) and end-of-life data")
+	f.db.register(fl, true)
 	// The scan command's Helm flags do not apply; the cluster decides.
 	f.cluster.PageSize = 500
 	return cmd
@@ -189,7 +195,11 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		}
 		sel.MinSeverity = s
 	}
-	checks := check.Select(builtin.All(), sel)
+	all := builtin.All()
+	if clusterScan && f.components {
+		all = append(all, component.Checks()...)
+	}
+	checks := check.Select(all, sel)
 	if len(checks) == 0 {
 		return usageError("no check matches the selection")
 	}
@@ -257,6 +267,8 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	var source scan.ObjectSource
+	var comps *clusterComponents
+	var analyze func([]*k8s.Object) []scan.ObjectFinding
 	if clusterScan {
 		c, err := live.Connect(ctx, f.cluster)
 		if err != nil {
@@ -269,6 +281,13 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 			}
 		}
 		source = c.Objects
+		if comps, err = newClusterComponents(f, checks, time.Now(), cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+		if comps != nil {
+			defer comps.db.Close()
+			analyze = comps.analyze(c)
+		}
 		if os.Getenv("GOGC") == "" {
 			// A cluster scan holds every object until the cross-object
 			// checks have run: collect garbage at half the live heap
@@ -290,6 +309,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		Renderers:    renderers(),
 		Objects:      source,
 		KeepRepeated: f.showRepeated,
+		Analyze:      analyze,
 	})
 	// The scan's working set (objects, documents) is garbage now: collect it
 	// before the report allocates, so that the heap does not grow past what
@@ -302,6 +322,10 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		return err
 	}
 
+	var compReport *component.Report
+	if comps != nil {
+		compReport = comps.report
+	}
 	w, err := openOutput(f.outputFile, out)
 	if err != nil {
 		return err
@@ -311,6 +335,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		Color:          color,
 		ToolVersion:    toolVersion(),
 		Generated:      now,
+		Components:     compReport,
 	}))
 	if err != nil {
 		return err
@@ -320,6 +345,11 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		// learn on standard error that the input was not all scanned.
 		for _, e := range res.Errors {
 			fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e.Error())
+		}
+	}
+	if comps != nil {
+		if code := comps.finish(f, cmd.ErrOrStderr()); code != exitClean {
+			return exitError{code}
 		}
 	}
 	return exitError{exitCode(res, failOn)}
