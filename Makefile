@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build demo test test-go fuzz lint docs bench bench-cluster clean cluster
+.PHONY: help build demo test test-go fuzz lint docs bench bench-vuln bench-cluster clean cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -31,11 +31,13 @@ test-go:
 
 # Each run of FuzzSnapshot writes a file: minimizing its new inputs (60 s
 # each by default) would take the whole run, and fail it when time is up.
-fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, and the snapshot reader, FUZZTIME each (default 10s)
+fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, FUZZTIME each (default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzWalkLocate$$' -fuzztime $(FUZZTIME) ./k8s/manifest
 	$(GO) test -run '^$$' -fuzz '^FuzzSnapshot$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./snapshot
+	$(GO) test -run '^$$' -fuzz '^FuzzSources$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./vuln
+	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./vuln
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -53,6 +55,9 @@ docs: ## regenerate docs/checks.md from the check registry
 
 bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shared)
 	bash bench/run.sh
+
+bench-vuln: ## measure db import of ../shared/data and component matching of a 1,000-node inventory
+	bash bench/vuln.sh
 
 bench-cluster: ## measure inventory and scan of a real test cluster of 50,000 more objects against kubectl
 	bash bench/cluster.sh

@@ -103,6 +103,10 @@ func NewJSONReport(res *scan.Result, opts Options) *JSONReport {
 	return newJSONReport(res, opts, true)
 }
 
+// NewJSONFinding converts a finding as the JSON report writes it, for
+// other documents that list findings.
+func NewJSONFinding(f *finding.Finding) JSONFinding { return toJSONFinding(f) }
+
 // toJSONFinding converts a finding for the report.
 func toJSONFinding(f *finding.Finding) JSONFinding {
 	return JSONFinding{CheckID: f.Rule.ID, Name: f.Rule.Name, Title: f.Rule.Title, Severity: f.Severity,

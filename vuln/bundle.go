@@ -99,7 +99,7 @@ func ImportBundle(bundle, dbPath string, lim Limits) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	zr, err := gunzipLimited(f, maxBundleDB+1<<20)
 	if err != nil {
 		return nil, fmt.Errorf("%s: not a bundle: %w", bundle, err)

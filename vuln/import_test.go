@@ -1,35 +1,25 @@
-package vuln
+package vuln_test
 
 import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	. "github.com/dozor-dev/dozor/vuln"
+	"github.com/dozor-dev/dozor/vuln/vulntest"
 )
 
 // sharedData returns ../shared/data, or skips the test without it.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs("../../shared/data")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "osv", "Go.zip")); err != nil {
-		t.Skip("../shared/data/osv is missing: the vulnerability data these tests import is not here")
-	}
-	return dir
-}
+func sharedData(t testing.TB) string { return vulntest.SharedData(t) }
 
 var testNow = time.Date(2025, 9, 1, 0, 0, 0, 0, time.UTC)
 
@@ -58,7 +48,7 @@ func TestImportShared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	st := db.Status()
 	want := map[string]int{"osv/Go": 4000, "osv/Kubernetes": 40, KindKEV: 1404, KindEOL: 23, KindEPSS: 7, KindK8sFeed: 3}
 	for name, min := range want {
@@ -341,58 +331,8 @@ func gz(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-// Mirror serves the sources as their publishers do, from ../shared/data
-// and the fixtures, on loopback.
-func Mirror(t testing.TB, data string) (*httptest.Server, Mirrors) {
-	t.Helper()
-	var selected map[string]json.RawMessage
-	raw, err := os.ReadFile(filepath.Join(data, "eol", "selected-eol.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &selected); err != nil {
-		t.Fatal(err)
-	}
-	epss, err := os.ReadFile("testdata/epss_scores.csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /osv/{eco}/all.zip", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(data, "osv", r.PathValue("eco")+".zip"))
-	})
-	mux.HandleFunc("GET /kev.json", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, filepath.Join(data, "kev", "known_exploited_vulnerabilities.json"))
-	})
-	mux.HandleFunc("GET /epss.csv.gz", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(gzBytes(epss)) })
-	mux.HandleFunc("GET /feed.json", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, "testdata/official-cve-feed.json")
-	})
-	mux.HandleFunc("GET /eol/{product}", func(w http.ResponseWriter, r *http.Request) {
-		rel, ok := selected[strings.TrimSuffix(r.PathValue("product"), ".json")]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Last-Modified", "Fri, 22 Aug 2025 00:00:00 GMT")
-		_, _ = w.Write(rel)
-	})
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, Mirrors{OSV: srv.URL + "/osv", KEV: srv.URL + "/kev.json", EPSS: srv.URL + "/epss.csv.gz", EOL: srv.URL + "/eol", K8sFeed: srv.URL + "/feed.json"}
-}
-
-func gzBytes(b []byte) []byte {
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	_, _ = zw.Write(b)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
 func TestUpdate(t *testing.T) {
-	data := sharedData(t)
-	_, m := Mirror(t, data)
+	_, m := vulntest.Mirror(t)
 	path := filepath.Join(t.TempDir(), "vuln.db")
 	remotes := m.Remotes([]string{"Go", "Kubernetes"}, []string{"kubernetes", "containerd", "ubuntu"})
 	res, err := Update(context.Background(), path, remotes, UpdateOptions{ImportOptions: ImportOptions{Now: testNow}})

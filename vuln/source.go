@@ -74,7 +74,7 @@ func readOSVZip(file string, lim Limits, add func(*Advisory) error) (st SourceSt
 	if err != nil {
 		return st, fmt.Errorf("%s: not a readable zip archive: %w", file, err)
 	}
-	defer zr.Close()
+	defer func() { _ = zr.Close() }()
 	if len(zr.File) > lim.ZipEntries {
 		return st, fmt.Errorf("%s: %d entries, more than the limit of %d", file, len(zr.File), lim.ZipEntries)
 	}
@@ -140,7 +140,7 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
 	if err != nil {
 		return nil, err
@@ -491,7 +491,7 @@ func readAllLimited(file string, limit int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err

@@ -113,7 +113,7 @@ func Update(ctx context.Context, dbPath string, remotes []Remote, opts UpdateOpt
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	var inputs []Input
 	var failed []error
 	for i, r := range remotes {
@@ -171,7 +171,7 @@ func download(ctx context.Context, c *http.Client, url, file string, limit int64
 	if err != nil {
 		return time.Time{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return time.Time{}, fmt.Errorf("GET %s: %s", url, resp.Status)
 	}

@@ -40,7 +40,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(harness.Main(m))
+	// Keep the tests from the database of whoever runs them: the default
+	// database is under the user's cache directory.
+	cache, err := os.MkdirTemp("", "dozor-test-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	os.Setenv("XDG_CACHE_HOME", cache)
+	code := harness.Main(m)
+	os.RemoveAll(cache)
+	os.Exit(code)
 }
 
 // runMainEnv makes the test binary run dozor's command line (TestMain).

@@ -19,6 +19,7 @@ import (
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/inventory"
 	"github.com/dozor-dev/dozor/k8s/live"
+	"github.com/dozor-dev/dozor/report"
 	"github.com/dozor-dev/dozor/vuln"
 )
 
@@ -29,7 +30,7 @@ type componentsReport struct {
 	Kind       string            `json:"kind"`
 	Cluster    inventory.Cluster `json:"cluster"`
 	*component.Report
-	Findings []finding.Finding `json:"findings"`
+	Findings []report.JSONFinding `json:"findings"`
 }
 
 func newComponentsCommand() *cobra.Command {
@@ -98,7 +99,7 @@ could not be read.`,
 			if err != nil {
 				return err
 			}
-			defer vdb.Close()
+			defer func() { _ = vdb.Close() }()
 
 			var inv *inventory.Inventory
 			if invFile != "" {
@@ -141,7 +142,11 @@ could not be read.`,
 			if output == "json" {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
-				err = enc.Encode(componentsReport{APIVersion: inventory.APIVersion, Kind: "ComponentReport", Cluster: inv.Cluster, Report: rep, Findings: fs})
+				jf := make([]report.JSONFinding, 0, len(fs))
+				for i := range fs {
+					jf = append(jf, report.NewJSONFinding(&fs[i]))
+				}
+				err = enc.Encode(componentsReport{APIVersion: inventory.APIVersion, Kind: "ComponentReport", Cluster: inv.Cluster, Report: rep, Findings: jf})
 			} else {
 				err = writeComponents(w, rep, fs, at)
 			}
@@ -192,7 +197,7 @@ func readInventory(file string) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var inv inventory.Inventory
 	dec := json.NewDecoder(io.LimitReader(f, 1<<30))
 	if err := dec.Decode(&inv); err != nil {

@@ -196,14 +196,14 @@ other side, "dozor db import BUNDLE" checks and installs it.`,
 			if err != nil {
 				return err
 			}
-			var w io.Writer = cmd.OutOrStdout()
+			w := cmd.OutOrStdout()
 			var file *os.File
 			if out != "" && out != "-" {
 				file, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
 				if err != nil {
 					return err
 				}
-				defer os.Remove(file.Name())
+				defer func() { _ = os.Remove(file.Name()) }()
 				w = file
 			}
 			m, err := vuln.Export(path, w)
@@ -251,7 +251,7 @@ Exit codes: 0 the database is there; 2 it is not, or cannot be read.`,
 			if err != nil {
 				return err
 			}
-			defer db.Close()
+			defer func() { _ = db.Close() }()
 			st := db.Status()
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())

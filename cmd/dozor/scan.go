@@ -285,7 +285,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 			return err
 		}
 		if comps != nil {
-			defer comps.db.Close()
+			defer func() { _ = comps.db.Close() }()
 			analyze = comps.analyze(c)
 		}
 		if os.Getenv("GOGC") == "" {

@@ -81,10 +81,29 @@ func paths(t reflect.Type, prefix string, seen map[reflect.Type]bool) []string {
 // reach would escape the check.
 func Check(t testing.TB, doc string, min int, types []reflect.Type, sources ...string) {
 	t.Helper()
-	text, err := os.ReadFile(doc)
-	if err != nil {
-		t.Fatal(err)
+	CheckElsewhere(t, doc, min, types, nil, sources...)
+}
+
+// CheckElsewhere is Check for documents that embed another documented
+// elsewhere: the fields under a path that elsewhere maps to a Markdown
+// file ("components" to "../docs/components.md") must be written there,
+// relative to that path (`database.ageDays` for
+// `components.database.ageDays`), and the path itself in doc.
+func CheckElsewhere(t testing.TB, doc string, min int, types []reflect.Type, elsewhere map[string]string, sources ...string) {
+	t.Helper()
+	texts := map[string][]byte{}
+	read := func(file string) []byte {
+		if b, ok := texts[file]; ok {
+			return b
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		texts[file] = b
+		return b
 	}
+	read(doc)
 	last := map[string]bool{}
 	for _, typ := range types {
 		ps := Paths(typ)
@@ -92,8 +111,14 @@ func Check(t testing.TB, doc string, min int, types []reflect.Type, sources ...s
 			t.Fatalf("%s: found only %d fields: %v", typ, len(ps), ps)
 		}
 		for _, p := range ps {
-			if !bytes.Contains(text, []byte("`"+p+"`")) {
-				t.Errorf("%s does not document `%s`", doc, p)
+			file, rel := doc, p
+			for prefix, other := range elsewhere {
+				if r, ok := strings.CutPrefix(p, prefix+"."); ok {
+					file, rel = other, r
+				}
+			}
+			if !bytes.Contains(read(file), []byte("`"+rel+"`")) {
+				t.Errorf("%s does not document `%s`", file, rel)
 			}
 			last[p[strings.LastIndex(p, ".")+1:]] = true
 		}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# make bench-vuln: measures the vulnerability database and component
+# matching on this machine, best wall time and peak RSS of RUNS:
+#   - dozor db import of everything in ../shared/data (4,291 Go and 44
+#     Kubernetes advisories, 1,404 KEV entries, 23 end-of-life products)
+#     and the fixtures of vuln/testdata; the target is under 30 s;
+#   - dozor components on a made-up inventory of 1,000 nodes (bench/inventorygen):
+#     the whole command, process start, reading the inventory, opening the
+#     database and matching every component; the target is under 1 s.
+# Figures go to standard output and bench/out/vuln.txt; docs/benchmarks.md
+# records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SHARED=${SHARED:-../shared}
+RUNS=${RUNS:-3}
+NODES=${NODES:-1000}
+OUT=bench/out
+if [ ! -d "$SHARED/data/osv" ]; then
+  echo "bench: $SHARED/data is missing: the vulnerability data comes from ../shared" >&2
+  exit 1
+fi
+mkdir -p "$OUT/bin"
+go build -trimpath -o "$OUT/bin/dozor" ./cmd/dozor
+go build -trimpath -o "$OUT/bin/inventorygen" ./bench/inventorygen
+"$OUT/bin/inventorygen" -nodes "$NODES" -out "$OUT/inventory-$NODES.json"
+
+# best RUNS label command...: prints the best wall time and the highest RSS.
+best() {
+  local label=$1; shift
+  local bt="" br=0
+  for _ in $(seq "$RUNS"); do
+    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" || { cat "$OUT/stderr.txt" >&2; true; }
+    read -r t r < "$OUT/time.txt"
+    if [ -z "$bt" ] || awk "BEGIN{exit !($t < $bt)}"; then bt=$t; fi
+    if [ "$r" -gt "$br" ]; then br=$r; fi
+  done
+  printf '%-58s %7.2f s %7d MB\n' "$label" "$bt" $((br / 1024)) | tee -a "$OUT/vuln.txt"
+}
+
+: > "$OUT/vuln.txt"
+best "dozor db import ../shared/data" "$OUT/bin/dozor" db import --db "$OUT/vuln.db" "$SHARED/data" vuln/testdata
+best "dozor components --inventory ($NODES nodes)" "$OUT/bin/dozor" components --db "$OUT/vuln.db" --inventory "$OUT/inventory-$NODES.json" -o json --now 2026-11-23
+"$OUT/bin/dozor" components --db "$OUT/vuln.db" --inventory "$OUT/inventory-$NODES.json" -o json --now 2026-11-23 2>/dev/null \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print("  %d distinct versions, %d vulnerabilities matched, %d findings" % (len(d["components"]), sum(len(c["vulnerabilities"]) for c in d["components"]), len(d["findings"])))' \
+  | tee -a "$OUT/vuln.txt"
+go test -run '^$' -bench 'BenchmarkAnalyze' -benchmem ./component/ | grep Benchmark | tee -a "$OUT/vuln.txt"
