@@ -128,7 +128,7 @@ func addComponentNodes(t *testing.T) {
 	}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "kube-proxy-cmp", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-proxy"}},
-		Spec: corev1.PodSpec{NodeName: "cmp-old", Containers: []corev1.Container{{Name: "kube-proxy", Image: "registry.k8s.io/kube-proxy:v1.18.3"}}},
+		Spec:       corev1.PodSpec{NodeName: "cmp-old", Containers: []corev1.Container{{Name: "kube-proxy", Image: "registry.k8s.io/kube-proxy:v1.18.3"}}},
 	}
 	if _, err := cs.CoreV1().Pods("kube-system").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
