@@ -17,9 +17,13 @@ help: ## list the targets
 build: ## build bin/dozor
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dozor
 
-demo: build ## start a seeded test cluster, take its inventory and scan it (builds the cluster's components the first time)
+DEMODB = $(CURDIR)/bin/demo-vuln.db
+
+demo: build ## start a seeded test cluster, take its inventory, match its components against vulnerability data, and scan it (builds the cluster's components the first time)
+	@if [ -d ../shared/data/osv ]; then $(BIN) db import --db $(DEMODB) ../shared/data >/dev/null; \
+	  else $(BIN) db update --db $(DEMODB) --partial >/dev/null || echo "demo: no vulnerability data could be fetched: components are not checked"; fi
 	cd test/cluster && $(GO) run ./cmd/testcluster run -seed -- \
-	  sh -c '$(CURDIR)/$(BIN) inventory && $(CURDIR)/$(BIN) scan cluster --fail-on none'
+	  sh -c '$(CURDIR)/$(BIN) inventory && { $(CURDIR)/$(BIN) components --db $(DEMODB); $(CURDIR)/$(BIN) scan cluster --fail-on none --db $(DEMODB); }'
 
 test: lint test-go fuzz ## run every test: lint, unit and integration tests, a short fuzz run
 

@@ -77,6 +77,9 @@ type DatabaseInfo struct {
 	// MaxAgeDays is the limit Stale is judged by.
 	MaxAgeDays int                 `json:"maxAgeDays"`
 	Sources    []vuln.SourceStatus `json:"sources"`
+	// FeedWithoutAdvisory are the Kubernetes feed's CVEs that no advisory
+	// gives affected versions for: not matched, for people to check.
+	FeedWithoutAdvisory []string `json:"feedWithoutAdvisory,omitempty"`
 }
 
 // Component is one version of one component, and where it runs.
@@ -190,7 +193,7 @@ func Analyze(inv *inventory.Inventory, db Database, opts Options) (*Report, erro
 	}
 	st := db.Status()
 	r := &Report{Kubernetes: inv.Kubernetes.GitVersion, Components: []Component{}, Skew: []Skew{}}
-	r.Database = DatabaseInfo{Built: st.Built, Sources: st.Sources, MaxAgeDays: int(opts.MaxAge / (24 * time.Hour))}
+	r.Database = DatabaseInfo{Built: st.Built, Sources: st.Sources, MaxAgeDays: int(opts.MaxAge / (24 * time.Hour)), FeedWithoutAdvisory: st.FeedWithoutAdvisory}
 	age := st.Age(opts.Now)
 	r.Database.AgeDays = int(age / (24 * time.Hour))
 	r.Database.Stale = age > opts.MaxAge

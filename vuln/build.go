@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -23,6 +24,10 @@ type Builder struct {
 	adv     map[string][]byte
 	pkg     map[string][]pkgEntry
 	pending int
+	// cves are the CVEs advisories with affected versions name, and feed
+	// the Kubernetes feed's: to tell which of the feed cannot be matched.
+	cves map[string]bool
+	feed []string
 }
 
 // flushEvery is how many advisories are buffered before a write.
@@ -58,7 +63,7 @@ func NewBuilder(path string) (*Builder, error) {
 		_ = os.Remove(tmp)
 		return nil, err
 	}
-	return &Builder{path: path, tmp: tmp, db: db, adv: map[string][]byte{}, pkg: map[string][]pkgEntry{}}, nil
+	return &Builder{path: path, tmp: tmp, db: db, adv: map[string][]byte{}, pkg: map[string][]pkgEntry{}, cves: map[string]bool{}}, nil
 }
 
 // AddSource records what a source contributed.
@@ -74,6 +79,11 @@ func (b *Builder) AddAdvisory(a *Advisory) error {
 		return err
 	}
 	b.adv[a.ID] = data
+	for _, id := range append([]string{a.ID}, a.Aliases...) {
+		if strings.HasPrefix(id, "CVE-") {
+			b.cves[id] = true
+		}
+	}
 	for _, af := range a.Affected {
 		k := string(pkgKey(af.Ecosystem, af.Name))
 		entries := b.pkg[k]
@@ -165,7 +175,12 @@ func (b *Builder) AddEPSS(m map[string]EPSS) error { return putAll(b, bEPSS, m) 
 func (b *Builder) AddEOL(m map[string][]Release) error { return putAll(b, bEOL, m) }
 
 // AddFeed stores the Kubernetes CVE feed by CVE.
-func (b *Builder) AddFeed(m map[string]FeedItem) error { return putAll(b, bFeed, m) }
+func (b *Builder) AddFeed(m map[string]FeedItem) error {
+	for cve := range m {
+		b.feed = append(b.feed, cve)
+	}
+	return putAll(b, bFeed, m)
+}
 
 // Commit writes the status, syncs the file and renames it over path.
 func (b *Builder) Commit(built time.Time) (*Status, error) {
@@ -175,6 +190,12 @@ func (b *Builder) Commit(built time.Time) (*Status, error) {
 	}
 	b.status.Schema = SchemaVersion
 	b.status.Built = built.UTC()
+	for _, cve := range b.feed {
+		if !b.cves[cve] {
+			b.status.FeedWithoutAdvisory = append(b.status.FeedWithoutAdvisory, cve)
+		}
+	}
+	slices.Sort(b.status.FeedWithoutAdvisory)
 	slices.SortStableFunc(b.status.Sources, func(x, y SourceStatus) int { return compareStrings(x.Name, y.Name) })
 	status, err := json.Marshal(&b.status)
 	if err != nil {

@@ -72,6 +72,10 @@ type Status struct {
 	// Built is when the database was written.
 	Built   time.Time      `json:"built"`
 	Sources []SourceStatus `json:"sources"`
+	// FeedWithoutAdvisory are the CVEs of the Kubernetes CVE feed that no
+	// advisory in the database gives affected versions for: they cannot
+	// be matched, and are for people to check.
+	FeedWithoutAdvisory []string `json:"feedWithoutAdvisory,omitempty"`
 }
 
 // SourceStatus is what one source contributed.

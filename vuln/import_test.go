@@ -50,7 +50,7 @@ func TestImportShared(t *testing.T) {
 	}
 	defer func() { _ = db.Close() }()
 	st := db.Status()
-	want := map[string]int{"osv/Go": 4000, "osv/Kubernetes": 40, KindKEV: 1404, KindEOL: 23, KindEPSS: 7, KindK8sFeed: 3}
+	want := map[string]int{"osv/Go": 4000, "osv/Kubernetes": 40, KindKEV: 1404, KindEOL: 23, KindEPSS: 7, KindK8sFeed: 4}
 	for name, min := range want {
 		s := st.Source(name)
 		if s == nil {
@@ -106,6 +106,11 @@ func TestImportShared(t *testing.T) {
 	}
 	if e, ok := db.EPSS("CVE-2024-21626"); !ok || e.Score < 0.8 {
 		t.Errorf("EPSS CVE-2024-21626: %+v %v", e, ok)
+	}
+	// The feed's Image Builder CVE has no advisory with versions in the
+	// data (image-builder is no Go module); its other three have.
+	if got := st.FeedWithoutAdvisory; len(got) != 1 || got[0] != "CVE-2025-7342" {
+		t.Errorf("feed CVEs without an advisory: %v, want [CVE-2025-7342]", got)
 	}
 	if f, ok := db.Feed("CVE-2025-1974"); !ok || f.URL == "" {
 		t.Errorf("feed CVE-2025-1974: %+v %v", f, ok)

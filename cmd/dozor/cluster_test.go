@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,14 @@ func TestMain(m *testing.M) {
 		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	// Keep the tests from the database of whoever runs them: the default
-	// database is under the user's cache directory.
+	// database is under the user's cache directory. The Go build cache
+	// is there too by default: keep it where it is, for the go commands
+	// the harness runs.
+	if os.Getenv("GOCACHE") == "" {
+		if out, err := exec.Command("go", "env", "GOCACHE").Output(); err == nil {
+			os.Setenv("GOCACHE", strings.TrimSpace(string(out)))
+		}
+	}
 	cache, err := os.MkdirTemp("", "dozor-test-cache-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

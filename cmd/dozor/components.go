@@ -220,6 +220,10 @@ func writeComponents(w io.Writer, r *component.Report, fs []finding.Finding, now
 		fmt.Fprintf(w, " (STALE: over %d days)", r.Database.MaxAgeDays)
 	}
 	fmt.Fprintln(w)
+	if n := len(r.Database.FeedWithoutAdvisory); n > 0 {
+		fmt.Fprintf(w, "Not matched: %d CVEs of the Kubernetes CVE feed have no advisory with affected versions in the database (check them by hand): %s\n",
+			n, strings.Join(r.Database.FeedWithoutAdvisory, ", "))
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tVERSION\tWHERE\tVULNS\tWORST\tLIFECYCLE")

@@ -141,8 +141,9 @@ func addComponentNodes(t *testing.T) {
 
 type componentsJSON struct {
 	Database struct {
-		AgeDays int  `json:"ageDays"`
-		Stale   bool `json:"stale"`
+		AgeDays             int      `json:"ageDays"`
+		Stale               bool     `json:"stale"`
+		FeedWithoutAdvisory []string `json:"feedWithoutAdvisory"`
 	} `json:"database"`
 	Components []struct {
 		Kind, Name, Version string
@@ -209,6 +210,9 @@ func TestComponentsLive(t *testing.T) {
 		if got := rep.has(w.kind, w.node, w.id); got != w.want {
 			t.Errorf("%s on %q: %s matched = %v, want %v", w.kind, w.node, w.id, got, w.want)
 		}
+	}
+	if !slices.Contains(rep.Database.FeedWithoutAdvisory, "CVE-2025-7342") {
+		t.Errorf("feed CVEs without an advisory: %v, want CVE-2025-7342 among them", rep.Database.FeedWithoutAdvisory)
 	}
 	var cmpFindings []string
 	for _, f := range rep.Findings {
@@ -278,7 +282,19 @@ func TestComponentsLive(t *testing.T) {
 	if scanRep.Components == nil || len(scanRep.Components.Components) == 0 {
 		t.Error("no components section in the scan report")
 	}
-	// --skip leaves a rule out; no database means a warning, not silence.
+	// SARIF and JUnit carry them too.
+	for _, format := range []string{"sarif", "junit"} {
+		r := dozor(t, "", "scan", "cluster", "--kubeconfig", cl.Kubeconfig, "--db", db, "-o", format, "--fail-on", "none", "--db-max-age", "100000h")
+		if r.code != 0 || !strings.Contains(r.stdout, "DZ-CMP-003") {
+			t.Errorf("scan cluster -o %s: exit %d, DZ-CMP-003 reported: %v; %s", format, r.code, strings.Contains(r.stdout, "DZ-CMP-003"), r.stderr)
+		}
+	}
+	// --skip-checks leaves a rule out.
+	r = dozor(t, "", "scan", "cluster", "--kubeconfig", cl.Kubeconfig, "--db", db, "-o", "json", "--fail-on", "none", "--skip-checks", "DZ-CMP-003")
+	if r.code != 0 || strings.Contains(r.stdout, `"DZ-CMP-003"`) || !strings.Contains(r.stdout, `"DZ-CMP-002"`) {
+		t.Errorf("--skip-checks DZ-CMP-003: exit %d; %s", r.code, r.stderr)
+	}
+	// No database means a warning, not silence.
 	r = dozor(t, "", "scan", "cluster", "--kubeconfig", cl.Kubeconfig, "--db", filepath.Join(t.TempDir(), "none.db"), "-o", "json", "--fail-on", "none")
 	if r.code != 0 || !strings.Contains(r.stderr, "were not checked") {
 		t.Errorf("scan cluster without a database: exit %d, stderr %q", r.code, r.stderr)

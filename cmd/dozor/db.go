@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -282,6 +283,9 @@ func writeStatus(w io.Writer, st *vuln.Status, now time.Time) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if n := len(st.FeedWithoutAdvisory); n > 0 {
+		fmt.Fprintf(w, "  kubernetes-cve-feed: %d CVEs without an advisory that gives affected versions: %s\n", n, strings.Join(st.FeedWithoutAdvisory, ", "))
 	}
 	for _, s := range st.Sources {
 		for _, p := range s.Problems {
