@@ -1,6 +1,7 @@
 package component
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"regexp"
@@ -85,7 +86,7 @@ func (a numeric) compare(b numeric) int {
 	for i := 0; i < max(len(a.parts), len(b.parts)); i++ {
 		x, y := at(a.parts, i), at(b.parts, i)
 		if x != y {
-			return cmpInt(x, y)
+			return cmp.Compare(x, y)
 		}
 	}
 	switch {
@@ -96,7 +97,7 @@ func (a numeric) compare(b numeric) int {
 	case b.pre < 0:
 		return -1
 	}
-	return cmpInt(a.pre, b.pre)
+	return cmp.Compare(a.pre, b.pre)
 }
 
 func (a numeric) line() [2]int { return [2]int{at(a.parts, 0), at(a.parts, 1)} }
@@ -108,21 +109,11 @@ func at(p []int, i int) int {
 	return 0
 }
 
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 func compareLine(a, b [2]int) int {
-	if c := cmpInt(a[0], b[0]); c != 0 {
+	if c := cmp.Compare(a[0], b[0]); c != 0 {
 		return c
 	}
-	return cmpInt(a[1], b[1])
+	return cmp.Compare(a[1], b[1])
 }
 
 // Affects applies the entry's rule (escapes.yaml's header) to version v,

@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -121,7 +122,7 @@ func (b *Builder) flush() error {
 				})
 				entries = append(prev, entries...)
 			}
-			slices.SortFunc(entries, func(x, y pkgEntry) int { return compareStrings(x.ID, y.ID) })
+			slices.SortFunc(entries, func(x, y pkgEntry) int { return cmp.Compare(x.ID, y.ID) })
 			data, err := json.Marshal(entries)
 			if err != nil {
 				return err
@@ -136,16 +137,6 @@ func (b *Builder) flush() error {
 	clear(b.pkg)
 	b.pending = 0
 	return err
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // putAll writes key -> JSON value pairs into a bucket, in key order.
@@ -196,7 +187,7 @@ func (b *Builder) Commit(built time.Time) (*Status, error) {
 		}
 	}
 	slices.Sort(b.status.FeedWithoutAdvisory)
-	slices.SortStableFunc(b.status.Sources, func(x, y SourceStatus) int { return compareStrings(x.Name, y.Name) })
+	slices.SortStableFunc(b.status.Sources, func(x, y SourceStatus) int { return cmp.Compare(x.Name, y.Name) })
 	status, err := json.Marshal(&b.status)
 	if err != nil {
 		b.Abort()

@@ -1,6 +1,7 @@
 package vuln
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,7 +100,7 @@ func Import(ctx context.Context, dbPath string, inputs []Input, opts ImportOptio
 			b.Abort()
 			return nil, err
 		}
-		origin := cmpOr(f.Origin, f.Path)
+		origin := cmp.Or(f.Origin, f.Path)
 		date := f.Date
 		if date.IsZero() {
 			if fi, err := os.Stat(f.Path); err == nil {
@@ -266,17 +267,10 @@ func commonOrigin(a, b string) string {
 	return a
 }
 
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
 func describeInputs(in []Input) string {
 	var names []string
 	for _, i := range in {
-		names = append(names, cmpOr(i.Origin, i.Path))
+		names = append(names, cmp.Or(i.Origin, i.Path))
 	}
 	return strings.Join(names, ", ")
 }
@@ -336,7 +330,7 @@ func expand(inputs []Input) ([]Input, *ImportResult, error) {
 		// endoflife.date's per-product pages and a combined JSON of the
 		// same products: the pages are the source, read last so they win.
 		slices.SortStableFunc(found, func(a, b Input) int {
-			return compareStrings(filepath.Ext(a.Path), filepath.Ext(b.Path))
+			return cmp.Compare(filepath.Ext(a.Path), filepath.Ext(b.Path))
 		})
 		out = append(out, found...)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/dozor-dev/dozor/inventory"
 	"github.com/dozor-dev/dozor/k8s/live"
 	"github.com/dozor-dev/dozor/report"
-	"github.com/dozor-dev/dozor/vuln"
 )
 
 // componentsReport is `dozor components -o json`: the analysis and its
@@ -91,11 +90,7 @@ could not be read.`,
 					return usageError("--output-file: %v", err)
 				}
 			}
-			path, err := db.resolve()
-			if err != nil {
-				return err
-			}
-			vdb, err := vuln.Open(path)
+			vdb, err := db.open()
 			if err != nil {
 				return err
 			}
@@ -126,7 +121,7 @@ could not be read.`,
 			if err != nil {
 				return err
 			}
-			rep.Database.Path = path
+			rep.Database.Path = vdb.Path()
 			var fs []finding.Finding
 			for _, f := range component.Findings(rep, inv.Cluster.Name) {
 				fs = append(fs, f.Finding)

@@ -40,6 +40,15 @@ func (f *dbFlags) resolve() (string, error) {
 	return vuln.DefaultPath()
 }
 
+// open opens the database the flags choose.
+func (f *dbFlags) open() (*vuln.DB, error) {
+	path, err := f.resolve()
+	if err != nil {
+		return nil, err
+	}
+	return vuln.Open(path)
+}
+
 func newDBCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "db",
@@ -244,16 +253,12 @@ what it holds and what was skipped as malformed.
 Exit codes: 0 the database is there; 2 it is not, or cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path, err := f.resolve()
-			if err != nil {
-				return err
-			}
-			db, err := vuln.Open(path)
+			db, err := f.open()
 			if err != nil {
 				return err
 			}
 			defer func() { _ = db.Close() }()
-			st := db.Status()
+			path, st := db.Path(), db.Status()
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")

@@ -44,11 +44,7 @@ func newClusterComponents(f *scanFlags, checks []*check.Check, now time.Time, er
 	if len(rules) == 0 || !f.components {
 		return nil, nil
 	}
-	path, err := f.db.resolve()
-	if err != nil {
-		return nil, err
-	}
-	db, err := vuln.Open(path)
+	db, err := f.db.open()
 	if errors.Is(err, vuln.ErrNoDatabase) {
 		if f.db.failStale {
 			return nil, err
