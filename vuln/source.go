@@ -152,9 +152,10 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 }
 
 // safeName reports whether an archive entry name stays inside the
-// archive: relative, without "..", without a drive or backslashes.
+// archive: relative, without "..", without a drive letter or backslashes.
+// (Colons are fine elsewhere: Red Hat's advisories are RHSA-2023:5249.json.)
 func safeName(name string) bool {
-	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || strings.Contains(name, ":") {
+	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") || driveLetter.MatchString(name) {
 		return false
 	}
 	for _, part := range strings.Split(name, "/") {
@@ -177,6 +178,8 @@ type kevCatalogue struct {
 		Ransomware string `json:"knownRansomwareCampaignUse"`
 	} `json:"vulnerabilities"`
 }
+
+var driveLetter = regexp.MustCompile(`^[A-Za-z]:`)
 
 var cveID = regexp.MustCompile(`^CVE-\d{4}-\d{4,}$`)
 
