@@ -15,8 +15,8 @@ func TestMatchEachEcosystem(t *testing.T) {
 	dir := t.TempDir()
 	type adv struct{ eco, name, introduced, fixed string }
 	advs := map[string]adv{
-		"DEBIAN-CVE-2023-5363": {"Debian:12", "openssl", "0", "3.0.11-1~deb12u2"},
-		"UBUNTU-CVE-2024-6387": {"Ubuntu:22.04:LTS", "openssh", "0", "1:8.9p1-3ubuntu0.10"},
+		"DEBIAN-CVE-2023-5363":  {"Debian:12", "openssl", "0", "3.0.11-1~deb12u2"},
+		"UBUNTU-CVE-2024-6387":  {"Ubuntu:22.04:LTS", "openssh", "0", "1:8.9p1-3ubuntu0.10"},
 		"ALPINE-CVE-2023-42366": {"Alpine:v3.19", "busybox", "0", "1.36.1-r16"},
 		"RHSA-2023:5249":        {"Red Hat:enterprise_linux:8::baseos", "openssl", "0", "1:1.1.1k-12.el8_9"},
 		"GHSA-j8r2-6x86-q33q":   {"PyPI", "Requests", "2.3.0", "2.31.0"},
