@@ -168,11 +168,11 @@ func Findings(r *Report, cluster string) []Finding {
 		if l := c.Lifecycle; l != nil {
 			switch l.Status {
 			case LifeEOL:
-				emit(c, RuleEndOfLife, RuleEndOfLife.Severity, fmt.Sprintf("%s %s: %s %s reached its end of life on %s", kindName(c), c.Version, l.Product, l.Cycle, l.EOL))
+				emit(c, RuleEndOfLife, RuleEndOfLife.Severity, fmt.Sprintf("%s: %s %s reached its end of life on %s", Label(c), l.Product, l.Cycle, l.EOL))
 			case LifeEndingSoon:
-				emit(c, RuleSupportEnding, RuleSupportEnding.Severity, fmt.Sprintf("%s %s: %s %s reaches its end of life on %s (%d days)", kindName(c), c.Version, l.Product, l.Cycle, l.EOL, *l.DaysLeft))
+				emit(c, RuleSupportEnding, RuleSupportEnding.Severity, fmt.Sprintf("%s: %s %s reaches its end of life on %s (%d days)", Label(c), l.Product, l.Cycle, l.EOL, *l.DaysLeft))
 			case LifeSecurityOnly:
-				emit(c, RuleSupportEnding, RuleSupportEnding.Severity, fmt.Sprintf("%s %s: %s %s is past its end of active support (%s); security fixes only until %s", kindName(c), c.Version, l.Product, l.Cycle, l.EOAS, l.EOL))
+				emit(c, RuleSupportEnding, RuleSupportEnding.Severity, fmt.Sprintf("%s: %s %s is past its end of active support (%s); security fixes only until %s", Label(c), l.Product, l.Cycle, l.EOAS, l.EOL))
 			}
 		}
 	}
@@ -196,6 +196,15 @@ func kindName(c *Component) string {
 		return c.Name
 	}
 	return c.Kind
+}
+
+// Label names a component and its version for people: "kubelet
+// v1.29.6", "containerd 1.7.13", "Ubuntu 22.04.4 LTS".
+func Label(c *Component) string {
+	if c.Kind == KindOS {
+		return c.Name
+	}
+	return kindName(c) + " " + c.Version
 }
 
 // worst is the severity of a component's finding: its worst
@@ -228,7 +237,7 @@ func vulnMessage(c *Component) string {
 	if c.Vulnerabilities[0].Status == StatusPossiblyVulnerable {
 		verb = "is possibly vulnerable (a distribution kernel: check the vendor's advisory) to"
 	}
-	fmt.Fprintf(&b, "%s %s %s %d known vulnerabilit%s: ", kindName(c), c.Version, verb, len(c.Vulnerabilities), plural(len(c.Vulnerabilities), "y", "ies"))
+	fmt.Fprintf(&b, "%s %s %d known vulnerabilit%s: ", Label(c), verb, len(c.Vulnerabilities), plural(len(c.Vulnerabilities), "y", "ies"))
 	for i, v := range c.Vulnerabilities {
 		if i == maxListed {
 			fmt.Fprintf(&b, "; and %d more", len(c.Vulnerabilities)-maxListed)

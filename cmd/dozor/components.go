@@ -275,7 +275,7 @@ func writeComponents(w io.Writer, r *component.Report, fs []finding.Finding, now
 		if len(c.Vulnerabilities) == 0 {
 			continue
 		}
-		fmt.Fprintf(w, "%s %s:\n", c.Kind, c.Version)
+		fmt.Fprintf(w, "%s:\n", component.Label(&c))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, v := range c.Vulnerabilities {
 			fix := v.FixedInLine
