@@ -254,13 +254,18 @@ func (a *analyzer) controlPlane(inv *inventory.Inventory) []Component {
 // nodes lists kubelets, runtimes, kernels and operating systems, one entry
 // per distinct version, with the nodes that run it.
 func (a *analyzer) nodes(inv *inventory.Inventory) []Component {
-	type key struct{ kind, name, version, os string }
+	// osImage keys kernels too, so that one kernel version on two
+	// distributions is judged for each.
+	type key struct{ kind, name, version, os, osImage string }
 	var order []key
 	byKey := map[key]*Component{}
 	add := func(k key, node string) {
 		c := byKey[k]
 		if c == nil {
 			c = &Component{Kind: k.kind, Name: k.name, Version: k.version, Source: "node", OS: k.os}
+			if k.osImage != "" {
+				c.Notes = append(c.Notes, "os: "+k.osImage)
+			}
 			byKey[k] = c
 			order = append(order, k)
 		}
@@ -268,32 +273,30 @@ func (a *analyzer) nodes(inv *inventory.Inventory) []Component {
 	}
 	for _, n := range inv.Nodes {
 		if n.KubeletVersion != "" {
-			add(key{KindKubelet, KindKubelet, n.KubeletVersion, n.OperatingSystem}, n.Name)
+			add(key{KindKubelet, KindKubelet, n.KubeletVersion, n.OperatingSystem, ""}, n.Name)
 		}
 		if n.ContainerRuntime.Name != "" {
-			add(key{KindRuntime, n.ContainerRuntime.Name, n.ContainerRuntime.Version, ""}, n.Name)
+			add(key{KindRuntime, n.ContainerRuntime.Name, n.ContainerRuntime.Version, "", ""}, n.Name)
 		}
 		if n.KernelVersion != "" {
-			add(key{KindKernel, "linux", n.KernelVersion + "\x00" + n.OSImage, ""}, n.Name)
+			kernel := "linux"
+			if n.OperatingSystem != "" && n.OperatingSystem != "linux" {
+				kernel = n.OperatingSystem
+			}
+			add(key{KindKernel, kernel, n.KernelVersion, "", n.OSImage}, n.Name)
 		}
 		if n.OSImage != "" {
-			add(key{KindOS, n.OSImage, osVersion(n.OSImage), ""}, n.Name)
+			add(key{KindOS, n.OSImage, osVersion(n.OSImage), "", ""}, n.Name)
 		}
 	}
 	rank := map[string]int{KindKubelet: 0, KindRuntime: 1, KindKernel: 2, KindOS: 3}
 	slices.SortStableFunc(order, func(x, y key) int {
-		return cmp.Or(cmp.Compare(rank[x.kind], rank[y.kind]), cmp.Compare(x.name, y.name), cmp.Compare(x.version, y.version))
+		return cmp.Or(cmp.Compare(rank[x.kind], rank[y.kind]), cmp.Compare(x.name, y.name), cmp.Compare(x.version, y.version),
+			cmp.Compare(x.os, y.os), cmp.Compare(x.osImage, y.osImage))
 	})
 	out := make([]Component, 0, len(order))
 	for _, k := range order {
 		c := byKey[k]
-		if c.Kind == KindKernel {
-			// The OS image rode along in the key, so that one kernel
-			// version on two distributions is judged for each.
-			v, osImage, _ := strings.Cut(c.Version, "\x00")
-			c.Version = v
-			c.Notes = append(c.Notes, "os: "+osImage)
-		}
 		slices.Sort(c.Nodes)
 		out = append(out, *c)
 	}
@@ -658,6 +661,10 @@ var upstreamKernel = regexp.MustCompile(`^\d+\.\d+(\.\d+)?(-rc\d+)?(-(flatcar|ta
 // match on one is "possibly vulnerable", to check in the vendor's
 // advisory, not a certainty.
 func (a *analyzer) kernel(c *Component) {
+	if c.Name != "linux" {
+		c.Notes = append(c.Notes, "not a Linux kernel: not matched")
+		return
+	}
 	upstream := upstreamKernel.MatchString(c.Version)
 	a.escapeMatches(c, "kernel", c.Version, upstream)
 	if !upstream && len(c.Vulnerabilities) > 0 {

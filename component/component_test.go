@@ -167,6 +167,11 @@ func TestFixBoundaries(t *testing.T) {
 		t.Errorf("distribution kernel: %+v", distro)
 	}
 
+	// A Windows node's kernel is not matched against Linux's escapes.
+	if win := find(t, r, component.KindKernel, "10.0.17763.5458", "win-old"); len(win.Vulnerabilities) > 0 || !slices.ContainsFunc(win.Notes, func(n string) bool { return strings.Contains(n, "not a Linux kernel") }) {
+		t.Errorf("Windows kernel: %+v", win)
+	}
+
 	// End of life at 2026-11-23: Kubernetes 1.29 on EKS (the upstream
 	// table: the inventory's distribution is not set here), Ubuntu 20.04,
 	// containerd 1.7.
