@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/check/builtin"
+	"github.com/dozor-dev/dozor/component"
 )
 
 // ChecksTable lists checks one per line.
@@ -68,6 +70,8 @@ func appliesTo(c *check.Check) string {
 		return "objects deployed together (cross-object)"
 	case c.Kinds == nil:
 		return "every object"
+	case len(c.Kinds) == 0:
+		return "the cluster's own components (`dozor scan cluster`, `dozor components`; docs/components.md)"
 	}
 	return strings.Join(c.Kinds, ", ")
 }
@@ -105,6 +109,22 @@ func wrap(text string, width int, indent string) string {
 	}
 	b.WriteString(line)
 	return b.String()
+}
+
+// CatalogueSets are the checks the catalogue lists: the built-in checks,
+// and the component rules of cluster scans (their findings come from the
+// component analysis, not from objects).
+func CatalogueSets() []builtin.Set {
+	return append(slices.Clone(builtin.Sets), builtin.Set{Name: "Cluster components", Checks: component.Checks})
+}
+
+// CatalogueChecks are the checks of CatalogueSets, in order.
+func CatalogueChecks() []*check.Check {
+	var out []*check.Check
+	for _, s := range CatalogueSets() {
+		out = append(out, s.Checks()...)
+	}
+	return out
 }
 
 // ChecksMarkdown writes the catalogue of docs/checks.md, generated from the

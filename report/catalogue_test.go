@@ -6,7 +6,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/dozor-dev/dozor/check/builtin"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/checks.md")
@@ -15,7 +14,7 @@ var update = flag.Bool("update", false, "rewrite golden files and docs/checks.md
 // generates. Regenerate with `make docs`.
 func TestChecksDocUpToDate(t *testing.T) {
 	var b bytes.Buffer
-	if err := ChecksMarkdown(&b, builtin.Sets); err != nil {
+	if err := ChecksMarkdown(&b, CatalogueSets()); err != nil {
 		t.Fatal(err)
 	}
 	const path = "../docs/checks.md"

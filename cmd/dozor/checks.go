@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/check"
-	"github.com/dozor-dev/dozor/check/builtin"
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/report"
 )
@@ -36,7 +35,7 @@ func newChecksCommand() *cobra.Command {
 				}
 				sel.MinSeverity = s
 			}
-			checks := check.Select(builtin.All(), sel)
+			checks := check.Select(report.CatalogueChecks(), sel)
 			w := cmd.OutOrStdout()
 			switch output {
 			case "table":
@@ -50,7 +49,7 @@ func newChecksCommand() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(rules)
 			case "markdown":
-				return report.ChecksMarkdown(w, builtin.Sets)
+				return report.ChecksMarkdown(w, report.CatalogueSets())
 			}
 			return usageError("--output: want table, json or markdown")
 		},
@@ -64,7 +63,7 @@ func newChecksCommand() *cobra.Command {
 		Short: "Show everything about one check",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := check.Find(builtin.All(), args[0])
+			c := check.Find(report.CatalogueChecks(), args[0])
 			if c == nil {
 				return usageError("no check %q; list them with: dozor checks", args[0])
 			}
