@@ -5,7 +5,6 @@ import (
 	"flag"
 	"os"
 	"testing"
-
 )
 
 var update = flag.Bool("update", false, "rewrite golden files and docs/checks.md")
