@@ -20,19 +20,25 @@ type Builder struct {
 	path, tmp string
 	db        *bolt.DB
 	status    Status
-	// advisories and package entries wait here and are written in batches,
-	// in key order: bbolt writes sorted keys much faster than random ones.
-	adv     map[string][]byte
-	pkg     map[string][]pkgEntry
-	pending int
+	// Advisories wait here and are written in batches, in key order:
+	// bbolt writes sorted keys much faster than random ones. Package
+	// entries (small) wait for the whole import, so that each package's
+	// list is written once rather than rewritten at every batch.
+	adv        map[string][]byte
+	pkg        map[string][]pkgEntry
+	pkgPending int
 	// cves are the CVEs advisories with affected versions name, and feed
 	// the Kubernetes feed's: to tell which of the feed cannot be matched.
 	cves map[string]bool
 	feed []string
 }
 
-// flushEvery is how many advisories are buffered before a write.
-const flushEvery = 20000
+// Buffer sizes: advisories buffered before a write, and package entries
+// (about 200 bytes each) held before their lists are written.
+const (
+	flushEvery    = 20000
+	pkgFlushEvery = 2_000_000
+)
 
 // NewBuilder starts a database that will replace the one at path.
 func NewBuilder(path string) (*Builder, error) {
@@ -85,21 +91,41 @@ func (b *Builder) AddAdvisory(a *Advisory) error {
 			b.cves[id] = true
 		}
 	}
+	// An advisory may name one package in several affected blocks (the Go
+	// database does, for different packages of a module): one entry per
+	// package, with the ranges and versions of every block.
+	mine := map[string]int{}
 	for _, af := range a.Affected {
 		k := string(pkgKey(af.Ecosystem, af.Name))
-		entries := b.pkg[k]
-		entries = slices.DeleteFunc(entries, func(e pkgEntry) bool { return e.ID == a.ID })
-		b.pkg[k] = append(entries, pkgEntry{ID: a.ID, Affected: af})
+		if i, ok := mine[k]; ok {
+			e := &b.pkg[k][i].Affected
+			e.Ranges = append(e.Ranges, af.Ranges...)
+			e.Versions = append(e.Versions, af.Versions...)
+			for _, imp := range af.Imports {
+				if !slices.Contains(e.Imports, imp) {
+					e.Imports = append(e.Imports, imp)
+				}
+			}
+			e.Severity = cmp.Or(e.Severity, af.Severity)
+			continue
+		}
+		mine[k] = len(b.pkg[k])
+		b.pkg[k] = append(b.pkg[k], pkgEntry{ID: a.ID, Affected: af})
+		b.pkgPending++
 	}
-	b.pending++
-	if b.pending >= flushEvery {
-		return b.flush()
+	if len(b.adv) >= flushEvery {
+		if err := b.flushAdvisories(); err != nil {
+			return err
+		}
+	}
+	if b.pkgPending >= pkgFlushEvery {
+		return b.flushPackages()
 	}
 	return nil
 }
 
-func (b *Builder) flush() error {
-	if len(b.adv) == 0 && len(b.pkg) == 0 {
+func (b *Builder) flushAdvisories() error {
+	if len(b.adv) == 0 {
 		return nil
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
@@ -109,6 +135,20 @@ func (b *Builder) flush() error {
 				return err
 			}
 		}
+		return nil
+	})
+	clear(b.adv)
+	return err
+}
+
+// flushPackages writes each package's list of entries, merged with what
+// an earlier flush wrote. An advisory met twice (imported from two
+// sources) keeps its last entry.
+func (b *Builder) flushPackages() error {
+	if len(b.pkg) == 0 {
+		return nil
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
 		pkg := tx.Bucket(bPkg)
 		for _, k := range sortedKeys(b.pkg) {
 			entries := b.pkg[k]
@@ -117,12 +157,10 @@ func (b *Builder) flush() error {
 				if err := json.Unmarshal(old, &prev); err != nil {
 					return err
 				}
-				prev = slices.DeleteFunc(prev, func(p pkgEntry) bool {
-					return slices.ContainsFunc(entries, func(e pkgEntry) bool { return e.ID == p.ID })
-				})
 				entries = append(prev, entries...)
 			}
-			slices.SortFunc(entries, func(x, y pkgEntry) int { return cmp.Compare(x.ID, y.ID) })
+			slices.SortStableFunc(entries, func(x, y pkgEntry) int { return cmp.Compare(x.ID, y.ID) })
+			entries = lastOfEach(entries)
 			data, err := json.Marshal(entries)
 			if err != nil {
 				return err
@@ -133,10 +171,28 @@ func (b *Builder) flush() error {
 		}
 		return nil
 	})
-	clear(b.adv)
 	clear(b.pkg)
-	b.pending = 0
+	b.pkgPending = 0
 	return err
+}
+
+// lastOfEach keeps the last of each run of entries with one id.
+func lastOfEach(sorted []pkgEntry) []pkgEntry {
+	out := sorted[:0]
+	for i, e := range sorted {
+		if i+1 < len(sorted) && sorted[i+1].ID == e.ID {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func (b *Builder) flush() error {
+	if err := b.flushAdvisories(); err != nil {
+		return err
+	}
+	return b.flushPackages()
 }
 
 // putAll writes key -> JSON value pairs into a bucket, in key order.

@@ -243,6 +243,33 @@ func TestHostileArchives(t *testing.T) {
 	}
 }
 
+// One advisory naming a package in two affected blocks matches both
+// blocks' ranges; the same advisory imported twice is kept once.
+func TestAdvisoryBlocksMerged(t *testing.T) {
+	dir := t.TempDir()
+	two := []byte(`{"id":"GO-2099-0001","affected":[
+		{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.2.0"}]}],"ecosystem_specific":{"imports":[{"path":"example.com/m/a"}]}},
+		{"package":{"ecosystem":"Go","name":"example.com/m"},"ranges":[{"type":"SEMVER","events":[{"introduced":"2.0.0"},{"fixed":"2.3.0"}]}],"ecosystem_specific":{"imports":[{"path":"example.com/m/b"}]}}]}`)
+	a := writeFile(t, filepath.Join(dir, "a", "Go.zip"), zipOf(t, map[string][]byte{"GO-2099-0001.json": two}))
+	b := writeFile(t, filepath.Join(dir, "b", "Go.zip"), zipOf(t, map[string][]byte{"GO-2099-0001.json": two}))
+	path := filepath.Join(dir, "vuln.db")
+	importOK(t, path, Input{Path: a}, Input{Path: b})
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for v, want := range map[string]int{"1.1.0": 1, "1.2.0": 0, "2.2.0": 1, "2.3.0": 0} {
+		ms, err := db.Affecting("Go", "example.com/m", v)
+		if err != nil || len(ms) != want {
+			t.Errorf("%s: %d matches (%v), want %d", v, len(ms), err, want)
+		}
+		if len(ms) == 1 && len(ms[0].Affected.Imports) != 2 {
+			t.Errorf("%s: imports %v, want both blocks'", v, ms[0].Affected.Imports)
+		}
+	}
+}
+
 // A reader keeps the database it opened while an update replaces it.
 func TestUpdateIsAtomic(t *testing.T) {
 	dir := t.TempDir()
