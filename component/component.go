@@ -27,6 +27,12 @@ type Database interface {
 	Affecting(ecosystem, name, version string) ([]vuln.Match, error)
 	KEV(cve string) (vuln.KEV, bool)
 	EPSS(cve string) (vuln.EPSS, bool)
+	// CVSS is the highest CVSS v3 score any advisory of a CVE gives.
+	CVSS(cve string) (score float64, vector string, ok bool)
+	// IDs are the advisories that name a package.
+	IDs(ecosystem, name string) []string
+	// AdvisoriesOf are the advisories that name a CVE.
+	AdvisoriesOf(cve string) ([]*vuln.Advisory, error)
 	EOL(product string) []vuln.Release
 	Status() *vuln.Status
 }
@@ -215,11 +221,14 @@ func Analyze(inv *inventory.Inventory, db Database, opts Options) (*Report, erro
 
 type analyzer struct {
 	// seen are the kinds of component seen running, with a version.
-	seen    map[string]bool
-	db      Database
-	opts    Options
-	escapes []Escape
-	distro  string
+	seen map[string]bool
+	// cveComponent maps CVEs to the component the Kubernetes component
+	// advisories name (componentOfCVE).
+	cveComponent map[string]string
+	db           Database
+	opts         Options
+	escapes      []Escape
+	distro       string
 }
 
 // controlPlane lists the API server (from /version) and the components
@@ -430,7 +439,7 @@ func (a *analyzer) kubernetes(c *Component) {
 	}
 	windowsOnly := 0
 	onOS := func(m vuln.Match) bool {
-		if c.Kind == KindKubelet && c.OS != "" && c.OS != "windows" && strings.Contains(strings.ToLower(m.Advisory.Summary), "windows") {
+		if c.Kind == KindKubelet && c.OS != "" && c.OS != "windows" && a.aboutWindows(m.Advisory) {
 			windowsOnly++
 			return false
 		}
@@ -450,10 +459,59 @@ func (a *analyzer) kubernetes(c *Component) {
 		}
 		comp := importComponent(m.Affected.Imports)
 		if comp == "" {
+			comp = a.componentOfCVE(m.Advisory.CVE())
+		}
+		if comp == "" {
 			comp = summaryComponent(m.Advisory.Summary)
 		}
 		return covers[comp] || (comp == "" && c.Kind == KindAPIServer)
 	})
+}
+
+// aboutWindows reports whether an advisory, or another advisory of its
+// CVE (the Go database's summaries are terser than the Kubernetes
+// project's), says it is about Windows nodes.
+func (a *analyzer) aboutWindows(adv *vuln.Advisory) bool {
+	if strings.Contains(strings.ToLower(adv.Summary), "windows") {
+		return true
+	}
+	cve := adv.CVE()
+	if cve == "" {
+		return false
+	}
+	others, _ := a.db.AdvisoriesOf(cve)
+	for _, o := range others {
+		if strings.Contains(strings.ToLower(o.Summary), "windows") {
+			return true
+		}
+	}
+	return false
+}
+
+// componentOfCVE tells which component the Kubernetes project's
+// component advisories say a CVE is about (one only), or "".
+func (a *analyzer) componentOfCVE(cve string) string {
+	if a.cveComponent == nil {
+		a.cveComponent = map[string]string{}
+		for _, kind := range slices.Sorted(maps.Keys(kubernetesPackages)) {
+			for _, pkg := range kubernetesPackages[kind] {
+				if pkg == "k8s.io/kubernetes" {
+					continue // the project as a whole: no component
+				}
+				for _, id := range a.db.IDs(vuln.EcosystemKubernetes, pkg) {
+					if prev, seen := a.cveComponent[id]; seen && prev != kind {
+						a.cveComponent[id] = "" // several: say nothing
+						continue
+					}
+					a.cveComponent[id] = kind
+				}
+			}
+		}
+	}
+	if cve == "" {
+		return ""
+	}
+	return a.cveComponent[cve]
 }
 
 // summaryComponents are words of an advisory's summary that name the
@@ -509,8 +567,8 @@ func fromAdvisory(m vuln.Match, version, eco string) Vulnerability {
 	v := Vulnerability{ID: cmp.Or(adv.CVE(), adv.ID), Advisories: []string{adv.ID}, Summary: adv.Summary,
 		Severity: "unknown", Fixed: m.Affected.Fixed(), Status: StatusVulnerable, Confidence: "high", References: adv.References}
 	for _, s := range adv.Severity {
-		if score, ok := cvss3Score(s.Score); ok && score > v.CVSS {
-			v.CVSS, v.Vector, v.Severity = score, s.Score, ratingOf(score)
+		if score, ok := vuln.CVSS3Score(s.Score); ok && score > v.CVSS {
+			v.CVSS, v.Vector, v.Severity = score, s.Score, vuln.Rating(score)
 		}
 	}
 	v.FixedInLine = fixedInLine(eco, version, v.Fixed)
@@ -559,6 +617,13 @@ func (a *analyzer) add(c *Component, v Vulnerability) {
 		return
 	}
 	if strings.HasPrefix(v.ID, "CVE-") {
+		if v.CVSS == 0 {
+			// Unscored here (the Go database scores nothing): another
+			// advisory of the same CVE may be.
+			if score, vector, ok := a.db.CVSS(v.ID); ok {
+				v.CVSS, v.Vector, v.Severity = score, vector, vuln.Rating(score)
+			}
+		}
 		if k, ok := a.db.KEV(v.ID); ok {
 			v.KEV = &k
 		}
@@ -640,7 +705,7 @@ func (a *analyzer) escapeMatches(c *Component, component, version string, upstre
 		if e.Name != "" {
 			v.Summary = e.Name + ": " + e.Summary
 		}
-		if score, ok := cvss3Score(e.CVSS); ok {
+		if score, ok := vuln.CVSS3Score(e.CVSS); ok {
 			v.CVSS, v.Vector = score, e.CVSS
 		}
 		if !upstream {

@@ -315,3 +315,51 @@ func BenchmarkAnalyze(b *testing.B) {
 		_ = db.Close()
 	}
 }
+
+// Each CVE goes to the component it is about: by the packages of the
+// vulnerable code, by the Kubernetes project's component advisories of
+// the same CVE, or by its summary; advisories about Windows nodes only to
+// Windows kubelets.
+func TestAttribution(t *testing.T) {
+	db := openDB(t)
+	inv := &inventory.Inventory{
+		Kubernetes: inventory.Kubernetes{GitVersion: "v1.26.4"},
+		Components: []inventory.Component{{Name: "kube-apiserver", Version: "v1.26.4", Source: inventory.SourceVersion}},
+		Nodes: []inventory.Node{
+			node("lin", "v1.26.4", "containerd://1.6.20", "6.1.0", "", "linux"),
+			node("win", "v1.26.4", "containerd://1.6.20", "10.0.20348.2227", "", "windows"),
+		},
+	}
+	r, err := component.Analyze(inv, db, component.Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := find(t, r, component.KindAPIServer, "v1.26.4", "")
+	lin := find(t, r, component.KindKubelet, "v1.26.4", "lin")
+	win := find(t, r, component.KindKubelet, "v1.26.4", "win")
+	for _, w := range []struct {
+		id            string
+		api, lin, win bool
+	}{
+		{"CVE-2023-2727", true, false, false},  // ImagePolicyWebhook: the API server's admission
+		{"CVE-2023-2431", false, true, true},   // seccomp bypass: k8s.io/kubelet in the component advisories
+		{"CVE-2024-10220", false, true, true},  // gitRepo volumes: pkg/volume/git_repo
+		{"CVE-2023-5528", false, false, true},  // in-tree storage on Windows nodes
+		{"CVE-2025-13281", true, false, false}, // kube-controller-manager, not seen running: the control plane
+	} {
+		if got := vulnOf(api, w.id) != nil; got != w.api {
+			t.Errorf("%s on the API server: %v, want %v", w.id, got, w.api)
+		}
+		if got := vulnOf(lin, w.id) != nil; got != w.lin {
+			t.Errorf("%s on the Linux kubelet: %v, want %v", w.id, got, w.lin)
+		}
+		if got := vulnOf(win, w.id) != nil; got != w.win {
+			t.Errorf("%s on the Windows kubelet: %v, want %v", w.id, got, w.win)
+		}
+	}
+	// The Go advisory of CVE-2023-2431 has no score; the component
+	// advisory of the same CVE has.
+	if v := vulnOf(lin, "CVE-2023-2431"); v == nil || v.CVSS == 0 || v.Severity == "unknown" {
+		t.Errorf("CVE-2023-2431: %+v", v)
+	}
+}

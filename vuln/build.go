@@ -27,9 +27,9 @@ type Builder struct {
 	adv        map[string][]byte
 	pkg        map[string][]pkgEntry
 	pkgPending int
-	// cves are the CVEs advisories with affected versions name, and feed
-	// the Kubernetes feed's: to tell which of the feed cannot be matched.
-	cves map[string]bool
+	// cves maps the CVEs advisories name (as id or alias) to them; feed
+	// are the Kubernetes feed's CVEs, to tell which cannot be matched.
+	cves map[string][]string
 	feed []string
 }
 
@@ -70,7 +70,7 @@ func NewBuilder(path string) (*Builder, error) {
 		_ = os.Remove(tmp)
 		return nil, err
 	}
-	return &Builder{path: path, tmp: tmp, db: db, adv: map[string][]byte{}, pkg: map[string][]pkgEntry{}, cves: map[string]bool{}}, nil
+	return &Builder{path: path, tmp: tmp, db: db, adv: map[string][]byte{}, pkg: map[string][]pkgEntry{}, cves: map[string][]string{}}, nil
 }
 
 // AddSource records what a source contributed.
@@ -87,8 +87,8 @@ func (b *Builder) AddAdvisory(a *Advisory) error {
 	}
 	b.adv[a.ID] = data
 	for _, id := range append([]string{a.ID}, a.Aliases...) {
-		if strings.HasPrefix(id, "CVE-") {
-			b.cves[id] = true
+		if strings.HasPrefix(id, "CVE-") && !slices.Contains(b.cves[id], a.ID) {
+			b.cves[id] = append(b.cves[id], a.ID)
 		}
 	}
 	// An advisory may name one package in several affected blocks (the Go
@@ -237,8 +237,15 @@ func (b *Builder) Commit(built time.Time) (*Status, error) {
 	}
 	b.status.Schema = SchemaVersion
 	b.status.Built = built.UTC()
+	for _, ids := range b.cves {
+		slices.Sort(ids)
+	}
+	if err := putAll(b, bCVE, b.cves); err != nil {
+		b.Abort()
+		return nil, err
+	}
 	for _, cve := range b.feed {
-		if !b.cves[cve] {
+		if len(b.cves[cve]) == 0 {
 			b.status.FeedWithoutAdvisory = append(b.status.FeedWithoutAdvisory, cve)
 		}
 	}

@@ -19,6 +19,7 @@
 //	epss   CVE id -> JSON EPSS
 //	eol    product -> JSON []Release
 //	feed   CVE id -> JSON FeedItem (the Kubernetes CVE feed)
+//	cve    CVE id -> JSON []string (the advisories that name it, as id or alias)
 package vuln
 
 import (
@@ -49,9 +50,10 @@ var (
 	bEPSS = []byte("epss")
 	bEOL  = []byte("eol")
 	bFeed = []byte("feed")
+	bCVE  = []byte("cve")
 )
 
-var buckets = [][]byte{bMeta, bAdv, bPkg, bKEV, bEPSS, bEOL, bFeed}
+var buckets = [][]byte{bMeta, bAdv, bPkg, bKEV, bEPSS, bEOL, bFeed, bCVE}
 
 // ErrNoDatabase is returned by Open when there is no database at the path.
 var ErrNoDatabase = errors.New("no vulnerability database")
@@ -289,6 +291,16 @@ func (db *DB) Package(ecosystem, name string) ([]pkgEntry, error) {
 	return entries, err
 }
 
+// IDs returns the ids of the advisories that name a package.
+func (db *DB) IDs(ecosystem, name string) []string {
+	entries, _ := db.Package(ecosystem, name)
+	out := make([]string, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
 // Advisory returns the advisory of id, without its Affected, or nil.
 func (db *DB) Advisory(id string) (*Advisory, error) {
 	var a *Advisory
@@ -301,6 +313,41 @@ func (db *DB) Advisory(id string) (*Advisory, error) {
 		return json.Unmarshal(v, a)
 	})
 	return a, err
+}
+
+// AdvisoriesOf returns the advisories that name a CVE, as their id or an
+// alias, in id order: the GHSA, GO and distribution advisories of one CVE.
+func (db *DB) AdvisoriesOf(cve string) ([]*Advisory, error) {
+	var ids []string
+	db.get(bCVE, cve, &ids)
+	out := make([]*Advisory, 0, len(ids))
+	for _, id := range ids {
+		a, err := db.Advisory(id)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// CVSS returns the highest CVSS v3 base score any advisory of a CVE
+// gives, with its vector; ok is false when none scores it.
+func (db *DB) CVSS(cve string) (score float64, vector string, ok bool) {
+	advs, err := db.AdvisoriesOf(cve)
+	if err != nil {
+		return 0, "", false
+	}
+	for _, a := range advs {
+		for _, s := range a.Severity {
+			if sc, valid := CVSS3Score(s.Score); valid && (!ok || sc > score) {
+				score, vector, ok = sc, s.Score, true
+			}
+		}
+	}
+	return score, vector, ok
 }
 
 // KEV returns the catalogue entry of a CVE.

@@ -1,4 +1,4 @@
-package component
+package vuln
 
 import "testing"
 
@@ -13,13 +13,13 @@ func TestCVSS3(t *testing.T) {
 		"CVSS:3.0/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:L": 3.7,
 		"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N": 0,
 	} {
-		got, ok := cvss3Score(vector)
+		got, ok := CVSS3Score(vector)
 		if !ok || got != want {
 			t.Errorf("%s = %v (%v), want %v", vector, got, ok, want)
 		}
 	}
 	for _, bad := range []string{"", "CVSS:2.0/AV:N", "CVSS:3.1/AV:X/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "AV:N/AC:L/Au:N/C:P/I:P/A:P"} {
-		if _, ok := cvss3Score(bad); ok {
+		if _, ok := CVSS3Score(bad); ok {
 			t.Errorf("%q scored", bad)
 		}
 	}

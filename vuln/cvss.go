@@ -1,15 +1,15 @@
-package component
+package vuln
 
 import (
 	"math"
 	"strings"
 )
 
-// cvss3Score computes the base score of a CVSS v3.0 or v3.1 vector
+// CVSS3Score computes the base score of a CVSS v3.0 or v3.1 vector
 // ("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), by the formula of the
 // FIRST specification; ok is false for any other vector. It is a few lines
 // of arithmetic, not worth a dependency.
-func cvss3Score(vector string) (score float64, ok bool) {
+func CVSS3Score(vector string) (score float64, ok bool) {
 	parts := strings.Split(vector, "/")
 	if len(parts) < 9 || (parts[0] != "CVSS:3.1" && parts[0] != "CVSS:3.0") {
 		return 0, false
@@ -77,8 +77,8 @@ func roundUp(x float64) float64 {
 	return float64(i/10000+1) / 10
 }
 
-// ratingOf is the qualitative rating of a CVSS v3 score.
-func ratingOf(score float64) string {
+// Rating is the qualitative rating of a CVSS v3 score.
+func Rating(score float64) string {
 	switch {
 	case score >= 9:
 		return "critical"
