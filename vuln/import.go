@@ -286,6 +286,9 @@ func expand(inputs []Input) ([]Input, *ImportResult, error) {
 			return nil, nil, err
 		}
 		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, nil, fmt.Errorf("%s: not a regular file", in.Path)
+			}
 			k := in.Kind
 			if k == "" {
 				if k, err = sniffFile(in.Path); err != nil {
