@@ -95,6 +95,14 @@ func Import(ctx context.Context, dbPath string, inputs []Input, opts ImportOptio
 	}
 	eol := map[string][]Release{}
 	var eolStatus *SourceStatus
+	// Loose OSV records make one source per directory, read where the
+	// directory's first record comes.
+	loose := map[string][]string{}
+	for _, f := range files {
+		if f.Kind == kindOSVRecord {
+			loose[filepath.Dir(f.Path)] = append(loose[filepath.Dir(f.Path)], f.Path)
+		}
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			b.Abort()
@@ -109,6 +117,24 @@ func Import(ctx context.Context, dbPath string, inputs []Input, opts ImportOptio
 		}
 		fail := func(err error) { res.Failed = append(res.Failed, fmt.Errorf("%s: %w", origin, err)) }
 		switch f.Kind {
+		case kindOSVRecord:
+			dir := filepath.Dir(f.Path)
+			records, first := loose[dir]
+			if !first {
+				continue
+			}
+			delete(loose, dir)
+			st, err := readOSVFiles(records, opts.Limits, b.AddAdvisory)
+			if err != nil {
+				fail(err)
+				continue
+			}
+			st.Name, st.Origin = "osv/"+filepath.Base(dir), cmp.Or(f.Origin, dir)
+			if st.Date.IsZero() {
+				st.Date = date
+			}
+			b.AddSource(st)
+			logf("%s: %d advisories (%d skipped) from %d files", st.Name, st.Records, st.Skipped, len(records))
 		case KindOSV:
 			st, err := readOSVZip(f.Path, opts.Limits, b.AddAdvisory)
 			if err != nil {

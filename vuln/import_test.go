@@ -270,6 +270,37 @@ func TestAdvisoryBlocksMerged(t *testing.T) {
 	}
 }
 
+// OSV records kept as loose files (a checkout of an advisory
+// repository) import as one source per directory.
+func TestImportLooseRecords(t *testing.T) {
+	dir := t.TempDir()
+	repo := filepath.Join(dir, "vulndb", "osv")
+	writeFile(t, filepath.Join(repo, "GO-2099-0001.json"), advisoryJSON("GO-2099-0001", "Go", "example.com/a", "1.2.0"))
+	writeFile(t, filepath.Join(repo, "GO-2099-0002.json"), advisoryJSON("GO-2099-0002", "Go", "example.com/b", "0.3.0"))
+	writeFile(t, filepath.Join(repo, "GO-2099-0003.json"), []byte(`{"id": "GO-2099-0003", "affected": [`))
+	writeFile(t, filepath.Join(dir, "vulndb", "README.md"), []byte("# not a source\n"))
+	path := filepath.Join(dir, "vuln.db")
+	res, err := Import(context.Background(), path, []Input{{Path: filepath.Join(dir, "vulndb")}}, ImportOptions{Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Status.Source("osv/osv")
+	if s == nil || s.Records != 2 || s.Skipped != 1 || len(res.Status.Sources) != 1 {
+		t.Fatalf("status %+v", res.Status)
+	}
+	if len(res.Ignored) != 1 {
+		t.Errorf("ignored %v, want the README", res.Ignored)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if ms, _ := db.Affecting("Go", "example.com/b", "v0.2.9"); len(ms) != 1 {
+		t.Errorf("example.com/b v0.2.9: %v", ms)
+	}
+}
+
 // A reader keeps the database it opened while an update replaces it.
 func TestUpdateIsAtomic(t *testing.T) {
 	dir := t.TempDir()

@@ -23,15 +23,17 @@ import (
 
 // Kinds of source.
 const (
-	KindOSV      = "osv"
-	KindKEV      = "kev"
-	KindEPSS     = "epss"
-	KindEOL      = "eol"
-	KindK8sFeed  = "kubernetes-cve-feed"
-	kindBundle   = "bundle"
-	kindOther    = ""
-	maxProblems  = 20
-	maxJSONBytes = 256 << 20
+	KindOSV     = "osv"
+	KindKEV     = "kev"
+	KindEPSS    = "epss"
+	KindEOL     = "eol"
+	KindK8sFeed = "kubernetes-cve-feed"
+	kindBundle  = "bundle"
+	// kindOSVRecord is one OSV advisory in a file of its own.
+	kindOSVRecord = "osv-record"
+	kindOther     = ""
+	maxProblems   = 20
+	maxJSONBytes  = 256 << 20
 )
 
 // Limits bound what reading a source may cost, against hostile or broken
@@ -107,27 +109,55 @@ func readOSVZip(file string, lim Limits, add func(*Advisory) error) (st SourceSt
 		if total > lim.TotalBytes {
 			return st, fmt.Errorf("%s: expands to more than %d bytes", file, lim.TotalBytes)
 		}
-		a, bad, err := ParseOSV(data)
-		if err != nil {
-			p.add("%s: %v", name, err)
-			continue
-		}
-		if bad > 0 {
-			p.add("%s: %d malformed range(s) or package(s) skipped", a.ID, bad)
-		}
-		if a.Modified.After(newest) {
-			newest = a.Modified
-		}
 		if m := f.Modified; m.After(newest) && m.Year() > 1980 {
 			newest = m
 		}
-		if len(a.Affected) == 0 {
-			continue
-		}
-		if err := add(a); err != nil {
+		if err := readOSVRecord(name, data, &p, &st, &newest, add); err != nil {
 			return st, err
 		}
-		st.Records++
+	}
+	st.Kind, st.Date, st.Skipped, st.Problems = KindOSV, newest.UTC(), p.n, p.msgs
+	return st, nil
+}
+
+// readOSVRecord reads one advisory of a source: malformed, it is
+// counted; with nothing to match, left out; else added.
+func readOSVRecord(name string, data []byte, p *problems, st *SourceStatus, newest *time.Time, add func(*Advisory) error) error {
+	a, bad, err := ParseOSV(data)
+	if err != nil {
+		p.add("%s: %v", name, err)
+		return nil
+	}
+	if bad > 0 {
+		p.add("%s: %d malformed range(s) or package(s) skipped", a.ID, bad)
+	}
+	if a.Modified.After(*newest) {
+		*newest = a.Modified
+	}
+	if len(a.Affected) == 0 {
+		return nil
+	}
+	if err := add(a); err != nil {
+		return err
+	}
+	st.Records++
+	return nil
+}
+
+// readOSVFiles reads OSV records kept as loose files (a checkout of an
+// advisory repository: golang/vulndb's data/osv/*.json), as one source.
+func readOSVFiles(files []string, lim Limits, add func(*Advisory) error) (st SourceStatus, err error) {
+	var p problems
+	var newest time.Time
+	for _, f := range files {
+		data, err := readAllLimited(f, lim.EntryBytes)
+		if err != nil {
+			p.add("%s: %v", filepath.Base(f), err)
+			continue
+		}
+		if err := readOSVRecord(filepath.Base(f), data, &p, &st, &newest, add); err != nil {
+			return st, err
+		}
 	}
 	st.Kind, st.Date, st.Skipped, st.Problems = KindOSV, newest.UTC(), p.n, p.msgs
 	return st, nil
@@ -478,6 +508,8 @@ func sniff(name string, head []byte) string {
 	}
 	h := string(head)
 	switch {
+	case strings.HasSuffix(name, ".json") && strings.Contains(h, `"affected"`) && strings.Contains(h, `"id"`) && !strings.Contains(h, `"catalogVersion"`):
+		return kindOSVRecord
 	case strings.Contains(h, `"catalogVersion"`) || strings.Contains(h, "Known Exploited Vulnerabilities"):
 		return KindKEV
 	case strings.Contains(h, "jsonfeed.org") || strings.Contains(h, `"_kubernetes_io"`):

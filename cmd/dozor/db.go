@@ -163,7 +163,11 @@ unless --partial).`,
 func finishImport(cmd *cobra.Command, path string, res *vuln.ImportResult, err error) error {
 	errw := cmd.ErrOrStderr()
 	if res != nil {
-		for _, ig := range res.Ignored {
+		for i, ig := range res.Ignored {
+			if i == maxIgnoredShown {
+				fmt.Fprintf(errw, "dozor: and %d more files ignored\n", len(res.Ignored)-i)
+				break
+			}
 			fmt.Fprintf(errw, "dozor: ignored %s: not a vulnerability source\n", ig)
 		}
 		for _, e := range res.Failed {
@@ -183,6 +187,9 @@ func finishImport(cmd *cobra.Command, path string, res *vuln.ImportResult, err e
 	}
 	return nil
 }
+
+// maxIgnoredShown is how many ignored files an import names.
+const maxIgnoredShown = 5
 
 func logTo(w io.Writer) func(string, ...any) {
 	return func(format string, args ...any) { fmt.Fprintf(w, "dozor: "+format+"\n", args...) }
