@@ -30,6 +30,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/dozor-dev/dozor/k8s"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -356,4 +358,89 @@ func (m *Model) WhoCan(a *Attributes) []Grant {
 type Grant struct {
 	Subject Subject
 	Binding *Binding
+}
+
+// FromObjects builds a model of the RBAC objects among objs (others are
+// left alone). live says they were read from a cluster (NewLive).
+func FromObjects(objs []*k8s.Object, live bool) *Model {
+	m := New()
+	m.live = live
+	for _, o := range objs {
+		switch t := o.Typed.(type) {
+		case *rbacv1.Role:
+			m.AddRole(t)
+		case *rbacv1.ClusterRole:
+			m.AddClusterRole(t)
+		case *rbacv1.RoleBinding:
+			m.AddRoleBinding(t)
+		case *rbacv1.ClusterRoleBinding:
+			m.AddClusterRoleBinding(t)
+		}
+	}
+	return m
+}
+
+// Groups returns the groups a subject is in without being named: every
+// authenticated identity is in system:authenticated, and a service
+// account in system:serviceaccounts and system:serviceaccounts:NS.
+func (s Subject) Groups() []string {
+	switch s.Kind {
+	case rbacv1.ServiceAccountKind:
+		return []string{"system:authenticated", "system:serviceaccounts", "system:serviceaccounts:" + s.Namespace}
+	case rbacv1.UserKind:
+		if s.Name == "system:anonymous" {
+			return []string{"system:unauthenticated"}
+		}
+		return []string{"system:authenticated"}
+	}
+	return nil
+}
+
+// Permission is a rule a subject holds, where, and through what.
+type Permission struct {
+	// Namespace is where the rule applies; "" for every namespace (a
+	// ClusterRoleBinding).
+	Namespace string            `json:"namespace,omitempty"`
+	Rule      rbacv1.PolicyRule `json:"rule"`
+	Binding   string            `json:"binding"`
+	RoleRef   rbacv1.RoleRef    `json:"roleRef"`
+	Via       Subject           `json:"via"`
+}
+
+// Can lists what a subject may do: every rule of every role bound to it,
+// to a group it is in (implicit groups included), or, for a service
+// account, to its user name; cluster-wide first, then by namespace.
+func (m *Model) Can(s Subject) []Permission {
+	m.aggregate()
+	type via struct {
+		bs  []*Binding
+		sub Subject
+	}
+	var vias []via
+	switch s.Kind {
+	case rbacv1.ServiceAccountKind:
+		vias = append(vias, via{m.byUser[ServiceAccountUser(s.Namespace, s.Name)], s})
+	case rbacv1.UserKind:
+		vias = append(vias, via{m.byUser[s.Name], s})
+	case rbacv1.GroupKind:
+		vias = append(vias, via{m.byGroup[s.Name], s})
+	}
+	for _, g := range s.Groups() {
+		vias = append(vias, via{m.byGroup[g], Subject{Kind: rbacv1.GroupKind, Name: g}})
+	}
+	var out []Permission
+	seen := map[*Binding]bool{}
+	for _, v := range vias {
+		for _, b := range v.bs {
+			if seen[b] {
+				continue
+			}
+			seen[b] = true
+			for _, r := range m.rulesOf(b) {
+				out = append(out, Permission{Namespace: b.Namespace, Rule: r, Binding: b.Name, RoleRef: b.RoleRef, Via: v.sub})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Permission) int { return strings.Compare(a.Namespace, b.Namespace) })
+	return out
 }

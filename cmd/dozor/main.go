@@ -86,6 +86,7 @@ SARIF, JUnit).`,
 	root.AddCommand(newSnapshotCommand(), newDiffCommand())
 	root.AddCommand(newWatchCommand(), newHistoryCommand())
 	root.AddCommand(newDBCommand(), newComponentsCommand())
+	root.AddCommand(newAccessCommand())
 	return root
 }
 
