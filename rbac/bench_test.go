@@ -63,3 +63,12 @@ func BenchmarkBuild(b *testing.B) {
 		benchModel()
 	}
 }
+
+// BenchmarkRisks finds every dangerous access of every subject.
+func BenchmarkRisks(b *testing.B) {
+	m := benchModel()
+	b.ResetTimer()
+	for b.Loop() {
+		m.Risks(false)
+	}
+}

@@ -67,6 +67,13 @@ type Binding struct {
 	Namespace, Name string
 	RoleRef         rbacv1.RoleRef
 	Subjects        []rbacv1.Subject
+	// Default is set for the bindings the API server creates itself
+	// (labelled kubernetes.io/bootstrapping=rbac-defaults).
+	Default bool
+}
+
+func isDefault(labels map[string]string) bool {
+	return labels["kubernetes.io/bootstrapping"] == "rbac-defaults"
 }
 
 // Model holds roles and bindings. Add everything, then ask.
@@ -110,12 +117,12 @@ func (m *Model) AddClusterRole(r *rbacv1.ClusterRole) {
 
 // AddRoleBinding adds a RoleBinding.
 func (m *Model) AddRoleBinding(b *rbacv1.RoleBinding) {
-	m.addBinding(&Binding{Namespace: b.Namespace, Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	m.addBinding(&Binding{Namespace: b.Namespace, Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects, Default: isDefault(b.Labels)})
 }
 
 // AddClusterRoleBinding adds a ClusterRoleBinding.
 func (m *Model) AddClusterRoleBinding(b *rbacv1.ClusterRoleBinding) {
-	m.addBinding(&Binding{Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects})
+	m.addBinding(&Binding{Name: b.Name, RoleRef: b.RoleRef, Subjects: b.Subjects, Default: isDefault(b.Labels)})
 }
 
 func (m *Model) addBinding(b *Binding) {

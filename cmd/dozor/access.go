@@ -101,7 +101,88 @@ property test.
 Roles and bindings come from the current kubeconfig context, or from
 manifests with -f.`,
 	}
-	cmd.AddCommand(newWhoCanCommand(), newCanCommand())
+	cmd.AddCommand(newWhoCanCommand(), newCanCommand(), newRisksCommand())
+	return cmd
+}
+
+func newRisksCommand() *cobra.Command {
+	var (
+		f        accessFlags
+		defaults bool
+	)
+	cmd := &cobra.Command{
+		Use:   "risks",
+		Short: "List dangerous access: who can read secrets, create pods, exec, escalate, impersonate, ...",
+		Long: `List every subject that holds a dangerous access (29 patterns: reading
+secrets, creating pods or workloads, exec, attach and port-forward, ephemeral
+containers, escalate, bind and impersonate, minting tokens, approving and
+signing certificates, nodes/proxy, admission webhooks, CRDs, RBAC,
+namespace labels, deleting events, grants to anonymous or to every
+authenticated identity, default service accounts with roles, ...), with the
+Microsoft Threat Matrix technique, where it holds, and the bindings that
+grant it. The bindings the API server makes for its own components are left
+out unless --include-defaults.
+
+Exit codes: 0 answered; 2 invalid usage or input; 3 roles or bindings could
+not all be read (the answer may be incomplete).`,
+		Example: `  dozor access risks
+  dozor access risks -o json -f rbac/`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m, err := f.load(cmd)
+			if m == nil {
+				return err
+			}
+			risks := m.Risks(defaults)
+			w := cmd.OutOrStdout()
+			if f.output == "json" {
+				type riskJSON struct {
+					ID         string   `json:"id"`
+					Name       string   `json:"name"`
+					Title      string   `json:"title"`
+					Severity   string   `json:"severity"`
+					Techniques []string `json:"techniques"`
+					Why        string   `json:"why"`
+					rbac.Risk
+				}
+				out := make([]riskJSON, 0, len(risks))
+				for _, r := range risks {
+					p := r.Pattern
+					out = append(out, riskJSON{ID: p.ID, Name: p.Name, Title: p.Title, Severity: p.Severity.String(), Techniques: p.Techniques, Why: p.Why, Risk: r})
+				}
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				if jerr := enc.Encode(out); jerr != nil {
+					return jerr
+				}
+				return err
+			}
+			tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "SEVERITY\tID\tTITLE\tSUBJECT\tWHERE\tBINDINGS")
+			for _, r := range risks {
+				sub := r.Subject.Kind + " " + r.Subject.Name
+				if r.Subject.Namespace != "" {
+					sub = r.Subject.Kind + " " + r.Subject.Namespace + "/" + r.Subject.Name
+				}
+				where := strings.Join(r.Namespaces, ",")
+				if where == "" {
+					where = "cluster-wide"
+				}
+				title := r.Pattern.Title
+				if n := len(r.Implied); n > 0 {
+					title += fmt.Sprintf(" (and the %d patterns it implies)", n)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", strings.ToUpper(r.Pattern.Severity.String()), r.Pattern.ID, title, sub, where, strings.Join(r.Bindings, ","))
+			}
+			if ferr := tw.Flush(); ferr != nil {
+				return ferr
+			}
+			fmt.Fprintf(w, "\n%d dangerous accesses\n", len(risks))
+			return err
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&defaults, "include-defaults", false, "include the bindings the API server makes for its own components")
 	return cmd
 }
 

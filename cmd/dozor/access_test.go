@@ -42,6 +42,38 @@ func TestAccessLive(t *testing.T) {
 	if r := dozor(t, "", "access", "can", "serviceaccount:nonamespace", "--kubeconfig", cl.Kubeconfig); r.code != 2 {
 		t.Errorf("a malformed subject: exit %d", r.code)
 	}
+	// The seed binds ci/deployer to cluster-admin: full control, secrets,
+	// pods, escalation. The controllers' default bindings are left out.
+	r = dozor(t, "", "access", "risks", "--kubeconfig", cl.Kubeconfig, "-o", "json")
+	var risks []struct {
+		ID, Name, Severity string
+		Techniques         []string
+		Subject            struct{ Kind, Name, Namespace string }
+		Namespaces         []string
+		Bindings           []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &risks); err != nil || r.code != 0 {
+		t.Fatalf("risks: exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	got := map[string]bool{}
+	for _, x := range risks {
+		got[x.Name+" "+x.Subject.Kind+" "+x.Subject.Namespace+"/"+x.Subject.Name] = true
+		if x.Subject.Namespace == "kube-system" && strings.HasSuffix(x.Subject.Name, "-controller") {
+			t.Errorf("a default binding reported: %+v", x)
+		}
+	}
+	for _, want := range []string{"full-control ServiceAccount ci/deployer", "read-secrets Group /system:authenticated", "all-authenticated Group /system:authenticated"} {
+		if !got[want] {
+			t.Errorf("risks lack %s", want)
+		}
+	}
+	// What full control implies is folded into it, not listed again.
+	if got["read-secrets ServiceAccount ci/deployer"] || got["nodes-proxy ServiceAccount ci/deployer"] {
+		t.Error("ci/deployer's implied risks listed again")
+	}
+	if got["full-control User /dozor-viewer"] || got["read-secrets User /dozor-viewer"] {
+		t.Error("the viewer (ClusterRole view) reported as dangerous")
+	}
 }
 
 func TestAccessManifests(t *testing.T) {
