@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -95,5 +96,18 @@ func TestRisks(t *testing.T) {
 	}
 	if with := m.Risks(true); len(with) <= len(m.Risks(false)) {
 		t.Error("defaults=true adds nothing")
+	}
+}
+
+// Every pattern is in docs/access.md.
+func TestPatternsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/access.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Patterns {
+		if !strings.Contains(string(doc), "| "+p.ID+" | "+p.Name+" |") {
+			t.Errorf("docs/access.md lacks %s (%s)", p.ID, p.Name)
+		}
 	}
 }
