@@ -6,6 +6,7 @@ import (
 
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/vuln"
 )
 
 // The rules of component findings. Their IDs never change.
@@ -259,21 +260,13 @@ func vulnMessage(c *Component) string {
 		case v.FixedInLine != "":
 			tags = append(tags, "fixed in "+v.FixedInLine)
 		case len(v.Fixed) > 0:
-			tags = append(tags, "no fix in "+lineOf(c.Version)+" (fixed in "+strings.Join(v.Fixed[max(0, len(v.Fixed)-2):], ", ")+")")
+			tags = append(tags, "no fix in "+vuln.MinorOf(c.Version)+" (fixed in "+strings.Join(v.Fixed[max(0, len(v.Fixed)-2):], ", ")+")")
 		default:
 			tags = append(tags, "no fixed version published")
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(tags, ", "))
 	}
 	return b.String()
-}
-
-func lineOf(v string) string {
-	n, ok := parseNumeric(strings.TrimPrefix(v, "v"))
-	if !ok {
-		return v
-	}
-	return fmt.Sprintf("%d.%d", at(n.parts, 0), at(n.parts, 1))
 }
 
 func plural(n int, one, many string) string {

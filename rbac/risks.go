@@ -3,6 +3,7 @@ package rbac
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 
@@ -37,24 +38,12 @@ type ask struct {
 func asks(verbs []string, group string, resources ...string) []ask {
 	var out []ask
 	for _, r := range resources {
-		res, sub := r, ""
-		if i := indexByte(r, '/'); i >= 0 {
-			res, sub = r[:i], r[i+1:]
-		}
+		res, sub, _ := strings.Cut(r, "/")
 		for _, v := range verbs {
 			out = append(out, ask{verb: v, group: group, resource: res, subresource: sub})
 		}
 	}
 	return out
-}
-
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 func clusterScoped(as []ask) []ask {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,7 +131,7 @@ func (b *Builder) flushAdvisories() error {
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		adv := tx.Bucket(bAdv)
-		for _, k := range sortedKeys(b.adv) {
+		for _, k := range slices.Sorted(maps.Keys(b.adv)) {
 			if err := adv.Put([]byte(k), b.adv[k]); err != nil {
 				return err
 			}
@@ -150,7 +151,7 @@ func (b *Builder) flushPackages() error {
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		pkg := tx.Bucket(bPkg)
-		for _, k := range sortedKeys(b.pkg) {
+		for _, k := range slices.Sorted(maps.Keys(b.pkg)) {
 			entries := b.pkg[k]
 			if old := pkg.Get([]byte(k)); old != nil {
 				var prev []pkgEntry
@@ -199,7 +200,7 @@ func (b *Builder) flush() error {
 func putAll[V any](b *Builder, bucket []byte, m map[string]V) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucket)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			data, err := json.Marshal(m[k])
 			if err != nil {
 				return err

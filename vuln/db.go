@@ -29,7 +29,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -414,14 +413,4 @@ func (db *DB) Counts() map[string]int {
 		return nil
 	})
 	return out
-}
-
-// sortedKeys returns a map's keys in order, for sequential bbolt writes.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -2,6 +2,7 @@ package vuln
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -130,7 +131,7 @@ func Update(ctx context.Context, dbPath string, remotes []Remote, opts UpdateOpt
 		inputs = append(inputs, Input{Path: file, Kind: r.Kind, Origin: r.URL, Date: modified})
 	}
 	if len(failed) > 0 && !opts.Partial {
-		return &ImportResult{Failed: failed}, fmt.Errorf("%d source(s) could not be fetched; the previous database is unchanged: %w", len(failed), joinErrors(failed))
+		return &ImportResult{Failed: failed}, fmt.Errorf("%d source(s) could not be fetched; the previous database is unchanged: %w", len(failed), errors.Join(failed...))
 	}
 	if len(inputs) == 0 {
 		return &ImportResult{Failed: failed}, fmt.Errorf("nothing could be fetched")
@@ -205,15 +206,4 @@ func download(ctx context.Context, c *http.Client, url, file string, limit int64
 		}
 	}
 	return modified, nil
-}
-
-func joinErrors(errs []error) error {
-	var b strings.Builder
-	for i, e := range errs {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(e.Error())
-	}
-	return fmt.Errorf("%s", b.String())
 }

@@ -33,9 +33,7 @@ type accessFlags struct {
 func (f *accessFlags) register(fl *pflag.FlagSet) {
 	fl.StringSliceVarP(&f.files, "filename", "f", nil, "read roles and bindings from these manifests, directories, charts or kustomizations instead of a cluster (repeatable)")
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table or json")
-	fl.StringVar(&f.cluster.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
-	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
+	connectionFlags(fl, &f.cluster)
 }
 
 // rbacResources are what the model reads of a cluster.

@@ -172,11 +172,7 @@ could not be read.`,
 	fl.StringVar(&invFile, "inventory", "", "read this inventory JSON file (dozor inventory -o json) instead of a cluster")
 	fl.StringVar(&failOn, "fail-on", "none", "exit 1 when a finding is at least this severity: info, low, medium, high, critical, or none")
 	fl.StringVar(&now, "now", "", "judge end of life and the database's age at this date (YYYY-MM-DD) instead of today")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context (default: the current one)")
-	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
-	fl.IntVar(&opts.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
-	fl.IntVar(&opts.Parallel, "parallel", 4, "resources listed at once")
+	connectionFlags(fl, &opts)
 	return cmd
 }
 

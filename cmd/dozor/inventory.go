@@ -7,7 +7,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -73,14 +72,10 @@ after retries), or nothing could: the output lists them.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&output, "output", "o", "table", "output format: table or json")
 	fl.StringVar(&outputFile, "output-file", "", "write the inventory to this file instead of standard output")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context (default: the current one)")
+	connectionFlags(fl, &opts)
 	fl.StringSliceVarP(&opts.Namespaces, "namespace", "n", nil, "read only these namespaces (repeatable, comma-separated); nodes, namespaces and CRDs are still read in full")
 	fl.BoolVarP(&allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	fl.StringSliceVar(&opts.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
-	fl.DurationVar(&opts.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
-	fl.IntVar(&opts.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
-	fl.IntVar(&opts.Parallel, "parallel", 4, "resources listed at once")
 	return cmd
 }
 

@@ -147,16 +147,12 @@ retries): the report lists them.`,
 	}
 	fl := cmd.Flags()
 	commonFlags(fl, &f)
-	fl.StringVar(&f.cluster.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
+	connectionFlags(fl, &f.cluster)
 	fl.StringSliceVarP(&f.cluster.Namespaces, "namespace", "n", nil, "read only these namespaces (repeatable, comma-separated); cluster-scoped resources are then left out")
 	fl.StringSliceVar(&f.cluster.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
 	fl.BoolVar(&f.cluster.ReadSecrets, "read-secrets", false, "read Secrets in full (by default only their metadata); values are never printed")
-	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
-	fl.IntVar(&f.cluster.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
-	fl.IntVar(&f.cluster.Parallel, "parallel", 4, "resources listed at once")
 	fl.BoolVar(&f.components, "components", true, "match the cluster's own components (control plane, kubelets, runtimes, kernels, OS) against the vulnerability database (dozor db update) and end-of-life data")
 	f.db.register(fl, true)
 	// The scan command's Helm flags do not apply; the cluster decides.

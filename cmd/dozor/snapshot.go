@@ -34,16 +34,12 @@ type sourceFlags struct {
 }
 
 func (f *sourceFlags) register(fl *pflag.FlagSet) {
-	fl.StringVar(&f.cluster.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
-	fl.StringVar(&f.cluster.Context, "context", "", "kubeconfig context (default: the current one)")
+	connectionFlags(fl, &f.cluster)
 	fl.StringSliceVarP(&f.namespaces, "namespace", "n", nil, "read only these namespaces of the cluster (repeatable, comma-separated); with --files, the namespace Helm charts are rendered into")
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	fl.StringSliceVar(&f.cluster.ExcludeNamespaces, "exclude-namespaces", nil, "leave out these namespaces (repeatable, comma-separated): kube-system, say; the API server filters them out")
 	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
 	fl.BoolVar(&f.readSecrets, "read-secrets", false, "keep Secrets' values as SHA-256 digests, so that changes to them show (by default only their metadata); values are never stored")
-	fl.DurationVar(&f.cluster.RequestTimeout, "request-timeout", 60*time.Second, "timeout of each request to the API server")
-	fl.IntVar(&f.cluster.Retries, "retries", 4, "retries, with backoff, of requests that failed for a passing reason")
-	fl.IntVar(&f.cluster.Parallel, "parallel", 4, "resources listed at once")
 	fl.BoolVar(&f.files, "files", false, "read files, directories, globs, Helm charts and kustomizations (as dozor scan does) instead of a cluster")
 	fl.StringArrayVarP(&f.helm.ValueFiles, "values", "f", nil, "Helm values file (repeatable; with --files)")
 	fl.StringArrayVar(&f.helm.Values, "set", nil, "Helm value, key=value (repeatable; with --files)")
