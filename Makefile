@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build demo test test-go fuzz lint docs bench bench-vuln bench-cluster clean cluster
+.PHONY: help build demo test test-go fuzz lint docs bench bench-vuln bench-access bench-cluster clean cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -23,7 +23,7 @@ demo: build ## start a seeded test cluster, take its inventory, match its compon
 	@if [ -d ../shared/data/osv ]; then $(BIN) db import --db $(DEMODB) ../shared/data >/dev/null; \
 	  else $(BIN) db update --db $(DEMODB) --partial >/dev/null || echo "demo: no vulnerability data could be fetched: components are not checked"; fi
 	cd test/cluster && $(GO) run ./cmd/testcluster run -seed -- \
-	  sh -c '$(CURDIR)/$(BIN) inventory && { $(CURDIR)/$(BIN) components --db $(DEMODB); $(CURDIR)/$(BIN) scan cluster --fail-on none --db $(DEMODB); }'
+	  sh -c '$(CURDIR)/$(BIN) inventory && { $(CURDIR)/$(BIN) components --db $(DEMODB); $(CURDIR)/$(BIN) access paths; $(CURDIR)/$(BIN) scan cluster --fail-on none --db $(DEMODB); }'
 
 test: lint test-go fuzz ## run every test: lint, unit and integration tests, a short fuzz run
 
@@ -62,6 +62,9 @@ bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shar
 
 bench-vuln: ## measure db import of ../shared/data and component matching of a 1,000-node inventory
 	bash bench/vuln.sh
+
+bench-access: ## measure the access analysis (who-can, risks, escalation paths) on 10,000 roles and bindings and 5,000 service accounts
+	bash bench/access.sh
 
 bench-cluster: ## measure inventory and scan of a real test cluster of 50,000 more objects against kubectl
 	bash bench/cluster.sh

@@ -293,6 +293,13 @@ func RuleAllows(r *rbacv1.PolicyRule, a *Attributes) bool {
 	return len(r.ResourceNames) == 0 || slices.Contains(r.ResourceNames, a.Name)
 }
 
+// ruleMatchesAnyName reports whether a rule allows a resource request for
+// some name: its verbs, groups and resources match, whatever its
+// resourceNames.
+func ruleMatchesAnyName(r *rbacv1.PolicyRule, a *Attributes) bool {
+	return has(r.Verbs, a.Verb) && has(r.APIGroups, a.APIGroup) && resourceMatches(r.Resources, a.Resource, a.Subresource)
+}
+
 // has reports whether list holds v or "*".
 func has(list []string, v string) bool {
 	for _, x := range list {

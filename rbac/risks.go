@@ -223,11 +223,7 @@ func (m *Model) Risks(defaults bool) []Risk {
 				if !slices.Contains(r.Namespaces, b.Namespace) {
 					r.Namespaces = append(r.Namespaces, b.Namespace)
 				}
-				name := b.Name
-				if b.Namespace != "" {
-					name = b.Namespace + "/" + b.Name
-				}
-				if !slices.Contains(r.Bindings, name) {
+				if name := bindingName(b); !slices.Contains(r.Bindings, name) {
 					r.Bindings = append(r.Bindings, name)
 				}
 			}

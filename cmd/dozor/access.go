@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,11 +41,25 @@ func (f *accessFlags) register(fl *pflag.FlagSet) {
 var rbacResources = []string{"roles.rbac.authorization.k8s.io", "clusterroles.rbac.authorization.k8s.io",
 	"rolebindings.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io"}
 
+// graphResources are what the escalation graph reads beside RBAC: where
+// tokens are (service accounts, pods and what made them, nodes, the
+// metadata of token Secrets) and the namespaces' Pod Security labels.
+var graphResources = []string{"serviceaccounts", "pods", "nodes", "namespaces", "secrets",
+	"deployments.apps", "replicasets.apps", "statefulsets.apps", "daemonsets.apps", "jobs.batch", "cronjobs.batch", "replicationcontrollers"}
+
 // load builds the model, reading objects through the scan's inputs (so
 // that charts and kustomizations render) or from the cluster.
 func (f *accessFlags) load(cmd *cobra.Command) (*rbac.Model, error) {
-	if f.output != "table" && f.output != "json" {
-		return nil, usageError("--output: unknown format %q (want table or json)", f.output)
+	m, _, err := f.loadGraph(cmd, false, "table", "json")
+	return m, err
+}
+
+// loadGraph builds the model, and when graph is set reads what the
+// escalation graph needs beside RBAC and builds the graph too. formats
+// are the output formats the command takes.
+func (f *accessFlags) loadGraph(cmd *cobra.Command, graph bool, formats ...string) (*rbac.Model, *rbac.Graph, error) {
+	if !slices.Contains(formats, f.output) {
+		return nil, nil, usageError("--output: unknown format %q (want %s)", f.output, strings.Join(formats, ", "))
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
@@ -52,23 +67,34 @@ func (f *accessFlags) load(cmd *cobra.Command) (*rbac.Model, error) {
 	clusterRead := len(f.files) == 0
 	if clusterRead {
 		f.cluster.Kinds = rbacResources
+		if graph {
+			f.cluster.Kinds = slices.Concat(rbacResources, graphResources)
+		}
 		c, err := live.Connect(ctx, f.cluster)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		opts.Objects = c.Objects
 	}
-	var model *rbac.Model
+	var (
+		model *rbac.Model
+		g     *rbac.Graph
+	)
 	opts.Analyze = func(objs []*k8s.Object) []scan.ObjectFinding {
 		model = rbac.FromObjects(objs, clusterRead)
+		if graph {
+			// Here, while the objects are whole: the scan sheds their
+			// contents once it is done.
+			g = model.Graph(objs)
+		}
 		return nil
 	}
 	res, err := scan.Run(ctx, opts)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			return nil, exitError{exitInvalid}
+			return nil, nil, exitError{exitInvalid}
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	for _, e := range res.Errors {
 		fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e.Error())
@@ -77,12 +103,12 @@ func (f *accessFlags) load(cmd *cobra.Command) (*rbac.Model, error) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "dozor: %s: %s (%s): the answer may be incomplete\n", g.Resource, g.Kind, g.Reason)
 	}
 	if len(res.Errors) > 0 {
-		return model, exitError{exitInvalid}
+		return model, g, exitError{exitInvalid}
 	}
 	if len(res.Gaps) > 0 {
-		return model, exitError{exitPartial}
+		return model, g, exitError{exitPartial}
 	}
-	return model, nil
+	return model, g, nil
 }
 
 func newAccessCommand() *cobra.Command {
@@ -99,7 +125,7 @@ property test.
 Roles and bindings come from the current kubeconfig context, or from
 manifests with -f.`,
 	}
-	cmd.AddCommand(newWhoCanCommand(), newCanCommand(), newRisksCommand())
+	cmd.AddCommand(newWhoCanCommand(), newCanCommand(), newRisksCommand(), newPathsCommand())
 	return cmd
 }
 
