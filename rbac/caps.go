@@ -45,8 +45,8 @@ const (
 // capAsks are the requests that grant each capability (any one of them).
 // cluster marks requests only a ClusterRoleBinding can grant.
 var capAsks = [numCapabilities][]ask{
-	capFull:          nil, // a rule of * on * in every group; see grants
-	capCreatePods:    asks([]string{"create"}, "", "pods"),
+	capFull:       nil, // a rule of * on * in every group; see grants
+	capCreatePods: asks([]string{"create"}, "", "pods"),
 	capWriteWorkloads: slices.Concat(asks(write, "apps", "deployments", "daemonsets", "statefulsets", "replicasets"),
 		asks(write, "batch", "jobs", "cronjobs"), asks(write, "", "replicationcontrollers")),
 	capUpdatePods:                asks([]string{"update", "patch"}, "", "pods"),
