@@ -36,12 +36,12 @@ test-go:
 # Each run of FuzzSnapshot writes a file: minimizing its new inputs (60 s
 # each by default) would take the whole run, and fail it when time is up.
 fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, FUZZTIME each (default 10s)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./k8s/manifest
-	$(GO) test -run '^$$' -fuzz '^FuzzFastParse$$' -fuzztime $(FUZZTIME) ./k8s/manifest
-	$(GO) test -run '^$$' -fuzz '^FuzzWalkLocate$$' -fuzztime $(FUZZTIME) ./k8s/manifest
-	$(GO) test -run '^$$' -fuzz '^FuzzSnapshot$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./snapshot
-	$(GO) test -run '^$$' -fuzz '^FuzzSources$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./vuln
-	$(GO) test -run '^$$' -fuzz '^FuzzCompare$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 1x ./vuln
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzDecode ./k8s/manifest
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzFastParse ./k8s/manifest
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalkLocate ./k8s/manifest
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSnapshot ./snapshot -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSources ./vuln -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzCompare ./vuln -fuzzminimizetime 1x
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

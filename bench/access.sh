@@ -19,17 +19,8 @@ mkdir -p "$OUT/bin"
 go build -trimpath -o "$OUT/bin/dozor" ./cmd/dozor
 go run ./bench/rbacgen -out "$OUT/access.yaml"
 
-best() {
-  local label=$1; shift
-  local bt="" br=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" || { cat "$OUT/stderr.txt" >&2; true; }
-    read -r t r < "$OUT/time.txt"
-    if [ -z "$bt" ] || awk "BEGIN{exit !($t < $bt)}"; then bt=$t; fi
-    if [ "$r" -gt "$br" ]; then br=$r; fi
-  done
-  printf '%-58s %7.2f s %7d MB\n' "$label" "$bt" $((br / 1024)) | tee -a "$OUT/access.txt"
-}
+FIGURES="$OUT/access.txt"
+. bench/best.sh
 
 : > "$OUT/access.txt"
 DOZOR_NO_CLUSTER=1 go test -run '^$' -bench 'BenchmarkBuild|BenchmarkWhoCan|BenchmarkAllowed|BenchmarkRisks|BenchmarkAnalysis' -benchmem ./rbac/ \

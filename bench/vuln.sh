@@ -29,18 +29,8 @@ go build -trimpath -o "$OUT/bin/osvgen" ./bench/osvgen
 [ -f "$OUT/osv-big/Debian/all.zip" ] || "$OUT/bin/osvgen" -advisories 200000 -packages 20000 -out "$OUT/osv-big/Debian/all.zip"
 "$OUT/bin/inventorygen" -nodes "$NODES" -out "$OUT/inventory-$NODES.json"
 
-# best RUNS label command...: prints the best wall time and the highest RSS.
-best() {
-  local label=$1; shift
-  local bt="" br=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" || { cat "$OUT/stderr.txt" >&2; true; }
-    read -r t r < "$OUT/time.txt"
-    if [ -z "$bt" ] || awk "BEGIN{exit !($t < $bt)}"; then bt=$t; fi
-    if [ "$r" -gt "$br" ]; then br=$r; fi
-  done
-  printf '%-58s %7.2f s %7d MB\n' "$label" "$bt" $((br / 1024)) | tee -a "$OUT/vuln.txt"
-}
+FIGURES="$OUT/vuln.txt"
+. bench/best.sh
 
 : > "$OUT/vuln.txt"
 best "dozor db import ../shared/data" "$OUT/bin/dozor" db import --db "$OUT/vuln.db" "$SHARED/data" vuln/testdata

@@ -175,17 +175,13 @@ type graphInput struct {
 	nodes      []*k8s.Object
 	tokens     []tokenSecret
 	owners     map[types.UID]*k8s.Object
-	// saNamespaces are the namespaces with a service account of a name,
-	// in input order.
-	saNamespaces map[string][]string
 }
 
 type tokenSecret struct{ namespace, name, sa string }
 
 // readInput sorts out the objects the graph needs.
 func readInput(objs []*k8s.Object) *graphInput {
-	in := &graphInput{namespaces: map[string]*k8s.Object{}, sas: map[[2]string]*corev1.ServiceAccount{}, owners: map[types.UID]*k8s.Object{},
-		saNamespaces: map[string][]string{}}
+	in := &graphInput{namespaces: map[string]*k8s.Object{}, sas: map[[2]string]*corev1.ServiceAccount{}, owners: map[types.UID]*k8s.Object{}}
 	var workloads []*k8s.Object
 	for _, o := range objs {
 		if o.Meta.UID != "" {
@@ -200,7 +196,6 @@ func readInput(objs []*k8s.Object) *graphInput {
 				sa = &corev1.ServiceAccount{}
 			}
 			in.sas[[2]string{o.Namespace(), o.Name()}] = sa
-			in.saNamespaces[o.Name()] = append(in.saNamespaces[o.Name()], o.Namespace())
 		case "Node":
 			in.nodes = append(in.nodes, o)
 		case "Secret":
@@ -277,6 +272,9 @@ type builder struct {
 	groupTargets map[int]map[int]bool
 	// powerful ClusterRoles: binding them is holding full control.
 	fullRoles map[string]bool
+	// saByName are the service account vertices of each name, in the
+	// order they were made.
+	saByName map[string][]int
 }
 
 type roleCapsKey struct {
@@ -291,7 +289,8 @@ type roleCapsKey struct {
 func (m *Model) Graph(objs []*k8s.Object) *Graph {
 	m.aggregate()
 	b := &builder{m: m, in: readInput(objs), g: &Graph{ids: map[string]int{}}, seen: map[[2]int]bool{},
-		roleCaps: map[roleCapsKey]*roleCaps{}, groupTargets: map[int]map[int]bool{}, fullRoles: map[string]bool{"cluster-admin": true}}
+		roleCaps: map[roleCapsKey]*roleCaps{}, groupTargets: map[int]map[int]bool{}, fullRoles: map[string]bool{"cluster-admin": true},
+		saByName: map[string][]int{}}
 	b.vertex(Vertex{Kind: VertexClusterAdmin})
 	for k, r := range m.roles {
 		if k.namespace == "" && capsOfRules(r.rules, true)[capFull] != nil {
@@ -343,8 +342,12 @@ func (b *builder) anyPod(namespace string) int {
 }
 
 func (b *builder) serviceAccount(namespace, name string) int {
+	n := len(b.g.Vertices)
 	i := b.vertex(Vertex{Kind: VertexServiceAccount, Namespace: namespace, Name: name})
-	b.edge(b.anySA(namespace), i, "choice", "", nil, true)
+	if i == n { // new
+		b.saByName[name] = append(b.saByName[name], i)
+		b.edge(b.anySA(namespace), i, "choice", "", nil, true)
+	}
 	return i
 }
 
@@ -773,6 +776,11 @@ func (b *builder) subjectEdges(v int, cs capSet) {
 		}
 		for _, ns := range cs.places(c) {
 			g := cs[capKey{c, ns}]
+			if !g.all {
+				// Rules naming objects cannot create any (a create request
+				// has no name), and change only those named.
+				continue
+			}
 			b.edge(v, b.anySA(ns), how, what+" "+scope(ns)+", which run as any service account there", g.bindings, false)
 			privNS := ns
 			if ns == "" {
@@ -904,8 +912,8 @@ func (b *builder) saEdges(v int, g *capGrant, ns, how, why string) {
 			b.edge(v, b.serviceAccount(ns, name), how, why+": "+name, g.bindings, false)
 			continue
 		}
-		for _, ns := range b.in.saNamespaces[name] {
-			b.edge(v, b.serviceAccount(ns, name), how, why+": "+name, g.bindings, false)
+		for _, sa := range b.saByName[name] {
+			b.edge(v, sa, how, why+": "+name, g.bindings, false)
 		}
 	}
 }

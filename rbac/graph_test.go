@@ -292,6 +292,15 @@ spec:
 		{"create pods elsewhere", grant("other", `[{apiGroups: [""], resources: [pods], verbs: [create]}]`), ""},
 		{"deployments in prod", grant("prod", `[{apiGroups: [apps], resources: [deployments], verbs: [patch]}]`), "write-workloads full-control"},
 		{"token for root", grant("prod", `[{apiGroups: [""], resources: [serviceaccounts/token], verbs: [create], resourceNames: [root]}]`), "create-token full-control"},
+		{"token for root, cluster-wide", grant("", `[{apiGroups: [""], resources: [serviceaccounts/token], verbs: [create], resourceNames: [root]}]`), "create-token full-control"},
+		{"token for one only a binding names", `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: ghost}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}
+subjects: [{kind: ServiceAccount, name: ghost, namespace: elsewhere}]
+---` + grant("", `[{apiGroups: [""], resources: [serviceaccounts/token], verbs: [create], resourceNames: [ghost]}]`), "create-token full-control"},
+		{"create pods by name", grant("prod", `[{apiGroups: [""], resources: [pods], verbs: [create], resourceNames: [p]}]`), ""},
 		{"token for another", grant("prod", `[{apiGroups: [""], resources: [serviceaccounts/token], verbs: [create], resourceNames: [other]}]`), ""},
 		{"read the token secret", tokenSecret + "---" + grant("prod", `[{apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [root-token]}]`), "read-token-secret full-control"},
 		{"read another secret", tokenSecret + "---" + grant("prod", `[{apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [tls]}]`), ""},

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -17,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/dozor-dev/dozor/k8s"
 	"github.com/dozor-dev/dozor/rbac"
 	"github.com/dozor-dev/dozor/test/harness"
 )
@@ -35,8 +37,8 @@ func envInt(name string, def int) int {
 var (
 	verbs        = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate", "bind", "escalate", "use", "*"}
 	groups       = []string{"", "apps", "batch", "rbac.authorization.k8s.io", "*"}
-	resources    = []string{"pods", "pods/log", "pods/exec", "deployments", "deployments/scale", "secrets", "configmaps", "jobs", "roles", "*", "*/scale", "*/status"}
-	names        = []string{"n0", "n1"}
+	resources    = []string{"pods", "pods/log", "pods/exec", "pods/attach", "deployments", "deployments/scale", "secrets", "configmaps", "jobs", "roles", "serviceaccounts/token", "*", "*/scale", "*/status"}
+	names        = []string{"n0", "n1", "sa0"}
 	urls         = []string{"/healthz", "/metrics", "/api/*", "/apis/p*", "*", "/version"}
 	askVerbs     = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate", "bind", "escalate", "use", "post"}
 	askGroups    = []string{"", "apps", "batch", "rbac.authorization.k8s.io", "policy"}
@@ -91,9 +93,7 @@ type config struct {
 
 // create writes a random configuration into the cluster and returns it;
 // cleanup removes it.
-func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string) config {
-	t.Helper()
-	ctx := context.Background()
+func create(ctx context.Context, cs *kubernetes.Clientset, r *rand.Rand, prefix string) (config, error) {
 	c := config{prefix: prefix, namespaces: []string{prefix + "-a", prefix + "-b"}}
 	for i := range 4 {
 		c.users = append(c.users, fmt.Sprintf("%s-u%d", prefix, i))
@@ -103,7 +103,7 @@ func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string)
 	}
 	for _, ns := range c.namespaces {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 	}
 	var clusterRoles []string
@@ -120,14 +120,14 @@ func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string)
 			cr.Labels = map[string]string{prefix + "-agg": "true"}
 		}
 		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 		clusterRoles = append(clusterRoles, cr.Name)
 	}
 	agg := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-aggregated"},
 		AggregationRule: &rbacv1.AggregationRule{ClusterRoleSelectors: []metav1.LabelSelector{{MatchLabels: map[string]string{prefix + "-agg": "true"}}}}}
 	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, agg, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
+		return c, err
 	}
 	clusterRoles = append(clusterRoles, agg.Name, prefix+"-missing")
 	subject := func() rbacv1.Subject {
@@ -162,7 +162,7 @@ func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string)
 				role.Rules = append(role.Rules, resourceRule(r))
 			}
 			if _, err := cs.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
+				return c, err
 			}
 			roles = append(roles, role.Name)
 		}
@@ -173,7 +173,7 @@ func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string)
 			}
 			rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-rb%d", prefix, i)}, RoleRef: ref, Subjects: localSubjects()}
 			if _, err := cs.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); err != nil {
-				t.Fatal(err)
+				return c, err
 			}
 		}
 	}
@@ -181,27 +181,29 @@ func create(t *testing.T, cs *kubernetes.Clientset, r *rand.Rand, prefix string)
 		crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-crb%d", prefix, i)},
 			RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: pick(r, clusterRoles)}, Subjects: subjects()}
 		if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
+			return c, err
 		}
 	}
-	t.Cleanup(func() { cleanup(cs, prefix, c.namespaces) })
-	return c
+	return c, nil
 }
 
-func cleanup(cs *kubernetes.Clientset, prefix string, namespaces []string) {
+func cleanup(cs *kubernetes.Clientset, prefix string) {
 	ctx := context.Background()
-	for _, ns := range namespaces {
-		_ = cs.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	nss, _ := cs.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	for _, ns := range nss.Items {
+		if strings.HasPrefix(ns.Name, prefix) {
+			_ = cs.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{})
+		}
 	}
 	crs, _ := cs.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{})
 	for _, cr := range crs.Items {
-		if strings.HasPrefix(cr.Name, prefix+"-") {
+		if strings.HasPrefix(cr.Name, prefix) {
 			_ = cs.RbacV1().ClusterRoles().Delete(ctx, cr.Name, metav1.DeleteOptions{})
 		}
 	}
 	crbs, _ := cs.RbacV1().ClusterRoleBindings().List(ctx, metav1.ListOptions{})
 	for _, b := range crbs.Items {
-		if strings.HasPrefix(b.Name, prefix+"-") {
+		if strings.HasPrefix(b.Name, prefix) {
 			_ = cs.RbacV1().ClusterRoleBindings().Delete(ctx, b.Name, metav1.DeleteOptions{})
 		}
 	}
@@ -327,59 +329,323 @@ func sar(a rbac.Attributes) *authorizationv1.SubjectAccessReview {
 // do not exist), loads them into the real API server, and asks it and the
 // model the same random questions: every answer must agree, with the
 // model built from the live roles and, for manifests, aggregating itself.
-// DOZOR_RBAC_CONFIGS and DOZOR_RBAC_QUESTIONS scale it; DOZOR_RBAC_SEED
-// replays a run.
+// Each batch of configurations also holds the escalation graph to the
+// API server (checkGraph). Configurations are independent (their own
+// namespaces, users, groups and roles), so a batch of them is loaded at
+// once. DOZOR_RBAC_CONFIGS, DOZOR_RBAC_BATCH and DOZOR_RBAC_QUESTIONS (per
+// configuration) scale it; DOZOR_RBAC_SEED replays a run.
 func TestAgreesWithSubjectAccessReview(t *testing.T) {
 	cl := harness.Get(t)
 	cfg, err := clientcmd.BuildConfigFromFlags("", cl.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.QPS, cfg.Burst = 1000, 1000
+	cfg.QPS, cfg.Burst = 2000, 2000
 	cs := kubernetes.NewForConfigOrDie(cfg)
 	seed := uint64(time.Now().UnixNano())
 	if s, err := strconv.ParseUint(os.Getenv("DOZOR_RBAC_SEED"), 10, 64); err == nil {
 		seed = s
 	}
 	t.Logf("seed %d (DOZOR_RBAC_SEED=%d replays it)", seed, seed)
-	configs, questions := envInt("DOZOR_RBAC_CONFIGS", 4), envInt("DOZOR_RBAC_QUESTIONS", 400)
+	configs, batch, questions := envInt("DOZOR_RBAC_CONFIGS", 120), envInt("DOZOR_RBAC_BATCH", 40), envInt("DOZOR_RBAC_QUESTIONS", 60)
+	ctx := context.Background()
 	total, allowed := 0, 0
-	for i := range configs {
-		r := rand.New(rand.NewPCG(seed, uint64(i)))
-		prefix := fmt.Sprintf("pt%d-%d", seed%100000, i)
-		c := create(t, cs, r, prefix)
-		waitAggregated(t, cs, prefix)
+	var graphStats graphCheck
+	for first := 0; first < configs; first += batch {
+		n := min(batch, configs-first)
+		prefix := fmt.Sprintf("pt%d-b%d-", seed%100000, first/batch)
+		cfgs := make([]config, n)
+		rands := make([]*rand.Rand, n)
+		var g errgroup.Group
+		g.SetLimit(8)
+		for j := range n {
+			rands[j] = rand.New(rand.NewPCG(seed, uint64(first+j)))
+			g.Go(func() error {
+				c, err := create(ctx, cs, rands[j], fmt.Sprintf("%sc%d", prefix, j))
+				cfgs[j] = c
+				return err
+			})
+		}
+		t.Cleanup(func() { cleanup(cs, prefix) })
+		if err := g.Wait(); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cfgs {
+			waitAggregated(t, cs, c.prefix)
+		}
 		live, manifest := load(t, cs)
-		ctx := context.Background()
-		for range questions {
-			a := question(r, c)
-			res, err := cs.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar(a), metav1.CreateOptions{})
-			if err != nil {
-				t.Fatalf("SubjectAccessReview %+v: %v", a, err)
+
+		// Questions come from each configuration's own random stream, so a
+		// seed replays them; they are asked in parallel.
+		var qs []rbac.Attributes
+		for j, c := range cfgs {
+			for range questions {
+				qs = append(qs, question(rands[j], c))
 			}
+		}
+		answers := askAll(t, cs, qs)
+		for i := range qs {
+			a, res := &qs[i], answers[i]
 			total++
-			if res.Status.Allowed {
+			if res.Allowed {
 				allowed++
 			}
-			if got := whoCanAnswers(live, &a); got != (res.Status.Allowed && !contains(a.Groups, rbac.SuperuserGroup)) && !contains(a.Groups, rbac.SuperuserGroup) {
-				t.Errorf("WhoCan names the subject %v, the API server allows %v, for %+v", got, res.Status.Allowed, a)
+			if got := whoCanAnswers(live, a); got != (res.Allowed && !contains(a.Groups, rbac.SuperuserGroup)) && !contains(a.Groups, rbac.SuperuserGroup) {
+				t.Errorf("WhoCan names the subject %v, the API server allows %v, for %+v", got, res.Allowed, *a)
 			}
 			for name, m := range map[string]*rbac.Model{"live": live, "manifest": manifest} {
-				got, b, _ := m.Allowed(&a)
-				if got != res.Status.Allowed {
+				got, b, _ := m.Allowed(a)
+				if got != res.Allowed {
 					how := ""
 					if b != nil {
 						how = fmt.Sprintf(" (by %s/%s)", b.Namespace, b.Name)
 					}
-					t.Errorf("%s model says %v%s, the API server %v (%s) for %+v", name, got, how, res.Status.Allowed, res.Status.Reason, a)
+					t.Errorf("%s model says %v%s, the API server %v (%s) for %+v", name, got, how, res.Allowed, res.Reason, *a)
 				}
 			}
 		}
+		graphStats.add(checkGraph(t, cs, live, cfgs))
+		cleanup(cs, prefix)
 	}
-	t.Logf("%d questions over %d configurations, %d allowed by the API server", total, configs, allowed)
+	t.Logf("%d questions over %d configurations, %d allowed by the API server; escalation graph: %d edges confirmed, %d permissions found as edges",
+		total, configs, allowed, graphStats.edges, graphStats.reached)
 	if allowed == 0 || allowed == total {
 		t.Errorf("%d of %d allowed: the questions do not tell the answers apart", allowed, total)
 	}
+	if graphStats.edges == 0 || graphStats.reached == 0 {
+		t.Errorf("the escalation graph was not put to the test: %+v", graphStats)
+	}
+}
+
+// askAll asks the API server a SubjectAccessReview per question, eight at
+// a time, and returns the answers in order.
+func askAll(t *testing.T, cs *kubernetes.Clientset, qs []rbac.Attributes) []authorizationv1.SubjectAccessReviewStatus {
+	t.Helper()
+	out := make([]authorizationv1.SubjectAccessReviewStatus, len(qs))
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := range qs {
+		g.Go(func() error {
+			res, err := cs.AuthorizationV1().SubjectAccessReviews().Create(context.Background(), sar(qs[i]), metav1.CreateOptions{})
+			if err != nil {
+				return fmt.Errorf("SubjectAccessReview %+v: %w", qs[i], err)
+			}
+			out[i] = res.Status
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+type graphCheck struct{ edges, reached int }
+
+func (g *graphCheck) add(o graphCheck) { g.edges += o.edges; g.reached += o.reached }
+
+// edgeRequests are, per kind of edge, the requests of which the API server
+// must allow one for the edge to be right; namespace and name are filled
+// from the edge's target.
+var edgeRequests = map[string][]rbac.Attributes{
+	"full-control":    {{Verb: "*", APIGroup: "*", Resource: "*"}},
+	"namespace-admin": {{Verb: "*", APIGroup: "*", Resource: "*"}},
+	"create-pods":     {{Verb: "create", Resource: "pods"}},
+	"write-workloads": writeRequests(map[string][]string{"apps": {"deployments", "daemonsets", "statefulsets", "replicasets"},
+		"batch": {"jobs", "cronjobs"}, "": {"replicationcontrollers"}}),
+	"exec": {{Verb: "create", Resource: "pods", Subresource: "exec"}, {Verb: "get", Resource: "pods", Subresource: "exec"},
+		{Verb: "create", Resource: "pods", Subresource: "attach"}, {Verb: "get", Resource: "pods", Subresource: "attach"},
+		{Verb: "update", Resource: "pods", Subresource: "ephemeralcontainers"}, {Verb: "patch", Resource: "pods", Subresource: "ephemeralcontainers"}},
+	"update-pods":  {{Verb: "update", Resource: "pods"}, {Verb: "patch", Resource: "pods"}},
+	"create-token": {{Verb: "create", Resource: "serviceaccounts", Subresource: "token"}},
+}
+
+// writeRequests are create, update and patch of each resource by group.
+func writeRequests(byGroup map[string][]string) []rbac.Attributes {
+	var out []rbac.Attributes
+	for group, resources := range byGroup {
+		for _, r := range resources {
+			for _, v := range []string{"create", "update", "patch"} {
+				out = append(out, rbac.Attributes{Verb: v, APIGroup: group, Resource: r})
+			}
+		}
+	}
+	return out
+}
+
+// subjectOf is who asks, for a subject vertex: its user name and groups,
+// implicit ones included.
+func subjectOf(v *rbac.Vertex) (user string, groups []string) {
+	switch v.Kind {
+	case rbac.VertexServiceAccount:
+		return rbac.ServiceAccountUser(v.Namespace, v.Name), []string{"system:authenticated", "system:serviceaccounts", "system:serviceaccounts:" + v.Namespace}
+	case rbac.VertexUser:
+		return v.Name, []string{"system:authenticated"}
+	}
+	return "dozor-probe", []string{v.Name}
+}
+
+// checkGraph holds the escalation graph of a batch to the API server both
+// ways. Every edge a subject of the batch has, of the kinds in
+// edgeRequests, must be a permission the API server grants; and every
+// such permission the API server grants, asked of each subject in each
+// namespace of its configuration, must be reachable in the graph.
+func checkGraph(t *testing.T, cs *kubernetes.Clientset, m *rbac.Model, cfgs []config) graphCheck {
+	t.Helper()
+	// The service accounts the configurations name, as a cluster has them.
+	var objs []*k8s.Object
+	for _, c := range cfgs {
+		for _, ns := range c.namespaces {
+			for _, name := range []string{"sa0", "sa1"} {
+				sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+				objs = append(objs, &k8s.Object{APIVersion: "v1", Kind: "ServiceAccount", Meta: &sa.ObjectMeta, Typed: sa})
+			}
+		}
+	}
+	g := m.Graph(objs)
+	inBatch := func(v *rbac.Vertex) bool {
+		for _, c := range cfgs {
+			if strings.HasPrefix(v.Name, c.prefix+"-") || strings.HasPrefix(v.Namespace, c.prefix+"-") {
+				return true
+			}
+		}
+		return false
+	}
+	// Soundness: every edge is a permission.
+	type claim struct {
+		edge rbac.Edge
+		asks []rbac.Attributes
+	}
+	var claims []claim
+	var qs []rbac.Attributes
+	for _, e := range g.Edges {
+		from, to := &g.Vertices[e.From], &g.Vertices[e.To]
+		reqs, ok := edgeRequests[e.How]
+		if !ok || !from.Subject() || !inBatch(from) {
+			continue
+		}
+		user, groups := subjectOf(from)
+		var asks []rbac.Attributes
+		for _, r := range reqs {
+			r.User, r.Groups, r.Namespace = user, groups, to.Namespace
+			if to.Kind == rbac.VertexServiceAccount {
+				r.Name = to.Name
+			}
+			asks = append(asks, r)
+		}
+		claims = append(claims, claim{e, asks})
+		qs = append(qs, asks...)
+	}
+	answers := askAll(t, cs, qs)
+	var out graphCheck
+	i := 0
+	for _, c := range claims {
+		ok := false
+		for range c.asks {
+			ok = ok || answers[i].Allowed
+			i++
+		}
+		if !ok {
+			t.Errorf("edge %s → %s (%s: %s, by %v) is not a permission the API server grants: %+v", g.Vertices[c.edge.From].ID(), g.Vertices[c.edge.To].ID(), c.edge.How, c.edge.Why, c.edge.Bindings, c.asks)
+			continue
+		}
+		out.edges++
+	}
+
+	// Completeness: what the API server grants is in the graph.
+	type probe struct {
+		from int
+		ask  rbac.Attributes
+		// found says whether what the permission makes one is reachable.
+		found func(reach map[int]bool) bool
+	}
+	reaches := func(ids ...string) func(map[int]bool) bool {
+		return func(reach map[int]bool) bool {
+			for _, id := range ids {
+				if j := g.Lookup(id); j >= 0 && reach[j] {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	id := func(kind, ns, name string) string { return (&rbac.Vertex{Kind: kind, Namespace: ns, Name: name}).ID() }
+	var probes []probe
+	for v := range g.Vertices {
+		x := &g.Vertices[v]
+		if !x.Subject() || !inBatch(x) {
+			continue
+		}
+		user, groups := subjectOf(x)
+		for _, c := range cfgs {
+			if !strings.HasPrefix(x.Name, c.prefix+"-") && !strings.HasPrefix(x.Namespace, c.prefix+"-") {
+				continue // another configuration's subject
+			}
+			for _, ns := range append([]string{""}, c.namespaces...) {
+				ask := rbac.Attributes{User: user, Groups: groups, Namespace: ns}
+				pods, exec, token := ask, ask, ask
+				pods.Verb, pods.Resource = "create", "pods"
+				exec.Verb, exec.Resource, exec.Subresource = "create", "pods", "exec"
+				token.Verb, token.Resource, token.Subresource, token.Name = "create", "serviceaccounts", "token", "sa0"
+				tokenFound := reaches(id(rbac.VertexServiceAccount, ns, "sa0"), id(rbac.VertexAnyServiceAccount, ns, ""), id(rbac.VertexAnyServiceAccount, "", ""))
+				if ns == "" {
+					// Any namespace: the sa0 of each of the configuration's.
+					tokenFound = func(reach map[int]bool) bool {
+						if reaches(id(rbac.VertexAnyServiceAccount, "", ""))(reach) {
+							return true
+						}
+						for _, n := range c.namespaces {
+							if !reaches(id(rbac.VertexServiceAccount, n, "sa0"))(reach) {
+								return false
+							}
+						}
+						return true
+					}
+				}
+				probes = append(probes,
+					probe{v, pods, reaches(id(rbac.VertexAnyServiceAccount, ns, ""), id(rbac.VertexAnyServiceAccount, "", ""))},
+					probe{v, exec, reaches(id(rbac.VertexAnyPod, ns, ""), id(rbac.VertexAnyPod, "", ""))},
+					probe{v, token, tokenFound})
+			}
+		}
+	}
+	qs = qs[:0]
+	for _, p := range probes {
+		qs = append(qs, p.ask)
+	}
+	answers = askAll(t, cs, qs)
+	for i, p := range probes {
+		if !answers[i].Allowed {
+			continue
+		}
+		if !p.found(reachable(g, p.from)) {
+			t.Errorf("the API server lets %s %+v, but the graph does not reach what that makes it", g.Vertices[p.from].ID(), p.ask)
+			continue
+		}
+		out.reached++
+	}
+	return out
+}
+
+// reachable is the set of vertices a vertex reaches by edges.
+func reachable(g *rbac.Graph, from int) map[int]bool {
+	out := map[int][]int{}
+	for _, e := range g.Edges {
+		out[e.From] = append(out[e.From], e.To)
+	}
+	seen := map[int]bool{from: true}
+	stack := []int{from}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, w := range out[v] {
+			if !seen[w] {
+				seen[w] = true
+				stack = append(stack, w)
+			}
+		}
+	}
+	return seen
 }
 
 // whoCanAnswers reports whether WhoCan names the user of a, one of its

@@ -10,6 +10,7 @@ import (
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/check/builtin"
 	"github.com/dozor-dev/dozor/component"
+	"github.com/dozor-dev/dozor/rbac"
 )
 
 // ChecksTable lists checks one per line.
@@ -115,7 +116,8 @@ func wrap(text string, width int, indent string) string {
 // and the component rules of cluster scans (their findings come from the
 // component analysis, not from objects).
 func CatalogueSets() []builtin.Set {
-	return append(slices.Clone(builtin.Sets), builtin.Set{Name: "Cluster components", Checks: component.Checks})
+	return append(slices.Clone(builtin.Sets), builtin.Set{Name: "Access paths", Checks: rbac.Checks},
+		builtin.Set{Name: "Cluster components", Checks: component.Checks})
 }
 
 // CatalogueChecks are the checks of CatalogueSets, in order.

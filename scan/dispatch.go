@@ -27,6 +27,8 @@ func newDispatch(checks []*check.Check, opts *check.Options) *dispatch {
 		switch {
 		case c.Index != nil:
 			d.index = append(d.index, c)
+		case c.Object == nil:
+			// Raised by Options.Analyze, over all the objects.
 		case c.Kinds == nil:
 			d.anyKind = append(d.anyKind, c)
 		default:

@@ -28,6 +28,7 @@ import (
 	"github.com/dozor-dev/dozor/k8s/helm"
 	"github.com/dozor-dev/dozor/k8s/kustomize"
 	"github.com/dozor-dev/dozor/k8s/live"
+	"github.com/dozor-dev/dozor/rbac"
 	"github.com/dozor-dev/dozor/report"
 	"github.com/dozor-dev/dozor/scan"
 )
@@ -191,7 +192,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		}
 		sel.MinSeverity = s
 	}
-	all := builtin.All()
+	all := append(builtin.All(), rbac.Checks()...)
 	if clusterScan && f.components {
 		all = append(all, component.Checks()...)
 	}
@@ -292,6 +293,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 			defer debug.SetGCPercent(debug.SetGCPercent(50))
 		}
 	}
+	analyze = chainAnalyses(analyze, accessAnalysis(checks, clusterScan))
 	now := time.Now()
 	res, err := scan.Run(ctx, scan.Options{
 		Paths:        paths,
