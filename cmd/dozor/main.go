@@ -87,6 +87,7 @@ SARIF, JUnit).`,
 	root.AddCommand(newWatchCommand(), newHistoryCommand())
 	root.AddCommand(newDBCommand(), newComponentsCommand())
 	root.AddCommand(newAccessCommand())
+	root.AddCommand(newImageCommand())
 	return root
 }
 

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dozor-dev/dozor/image"
+)
+
+// imageSummary is what `dozor image` reports of an image.
+type imageSummary struct {
+	Ref      string `json:"ref"`
+	Source   string `json:"source"`
+	Digest   string `json:"digest,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	OS       *struct {
+		ID, VersionID, PrettyName string
+		Path                      string `json:"path"`
+		Layer                     int    `json:"layer"`
+	} `json:"os,omitempty"`
+	User       string   `json:"user"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+	// EnvNames are the names of the environment variables; their values
+	// are never reported (they often hold credentials).
+	EnvNames []string        `json:"envNames"`
+	Files    int             `json:"files"`
+	Layers   []imageLayer    `json:"layers"`
+	Warnings []image.Warning `json:"warnings"`
+}
+
+type imageLayer struct {
+	image.Layer
+	image.LayerStats
+}
+
+func newImageCommand() *cobra.Command {
+	var output, platform string
+	cmd := &cobra.Command{
+		Use:   "image REF|PATH",
+		Short: "Read an image: from a registry, an OCI layout, a docker save tarball or a root file system",
+		Long: `Read an image and report what it is: its digest, platform, operating system
+(from os-release), user, entrypoint, the names of its environment variables
+(never their values), and each layer with the history step that made it and
+what it did (entries, bytes, whiteouts).
+
+REF is a registry reference (debian:12, 127.0.0.1:5000/app@sha256:...;
+credentials come from the Docker config file), or a path: a directory with
+an oci-layout file, any other directory (a root file system), or a file (a
+docker save tarball). The prefixes registry:, oci:, docker-archive: and dir:
+say which explicitly.
+
+Layers are streamed once, never unpacked to disk. Entries that would leave
+the image's root, and hard links to nothing, are skipped and reported;
+links resolve inside the image; a layer over the limits (2,000,000 entries,
+64 GiB uncompressed) is refused.
+
+Exit codes: 0 read; 2 invalid usage, or the image could not be read; 3 read,
+but entries were skipped (see the warnings).`,
+		Example: `  dozor image debian:12
+  dozor image ./image.tar -o json
+  dozor image oci:./layout --platform linux/arm64`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "table" && output != "json" {
+				return usageError("--output: unknown format %q (want table or json)", output)
+			}
+			opts := image.Options{Platform: platform, Keep: func(p string, _ int64) bool { return slices.Contains(image.OSReleasePaths, p) }}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			im, err := image.Open(ctx, args[0], opts)
+			if err != nil {
+				return err
+			}
+			w, err := im.FS(ctx, opts)
+			if err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			s := summarize(im, w)
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(s); err != nil {
+					return err
+				}
+			} else if err := writeImage(out, s); err != nil {
+				return err
+			}
+			if len(s.Warnings) > 0 {
+				return exitError{exitPartial}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
+	return cmd
+}
+
+func summarize(im *image.Image, w *image.Walk) *imageSummary {
+	s := &imageSummary{Ref: im.Ref, Source: im.Source, Digest: im.Digest, Files: w.FS.Files, Warnings: w.Warnings, EnvNames: []string{}}
+	if s.Warnings == nil {
+		s.Warnings = []image.Warning{}
+	}
+	if c := im.Config; c != nil {
+		s.Platform = c.OS + "/" + c.Architecture
+		if c.Variant != "" {
+			s.Platform += "/" + c.Variant
+		}
+		s.User = c.Config.User
+		s.Entrypoint, s.Cmd = c.Config.Entrypoint, c.Config.Cmd
+		for _, e := range c.Config.Env {
+			name, _, _ := strings.Cut(e, "=")
+			s.EnvNames = append(s.EnvNames, name)
+		}
+	}
+	if fields, f := w.FS.OSRelease(); fields != nil {
+		s.OS = &struct {
+			ID, VersionID, PrettyName string
+			Path                      string `json:"path"`
+			Layer                     int    `json:"layer"`
+		}{ID: fields["ID"], VersionID: fields["VERSION_ID"], PrettyName: fields["PRETTY_NAME"], Path: "/" + f.Path, Layer: f.Layer}
+	}
+	for i, l := range im.Layers {
+		il := imageLayer{Layer: l}
+		if i < len(w.Stats) {
+			il.LayerStats = w.Stats[i]
+		}
+		s.Layers = append(s.Layers, il)
+	}
+	if s.Layers == nil {
+		s.Layers = []imageLayer{}
+	}
+	return s
+}
+
+func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Image:      %s (%s)\n", s.Ref, s.Source)
+	if s.Digest != "" {
+		fmt.Fprintf(&b, "Digest:     %s\n", s.Digest)
+	}
+	if s.Platform != "" {
+		fmt.Fprintf(&b, "Platform:   %s\n", s.Platform)
+	}
+	if s.OS != nil {
+		fmt.Fprintf(&b, "OS:         %s (%s, layer %d)\n", s.OS.PrettyName, s.OS.Path, s.OS.Layer)
+	} else {
+		b.WriteString("OS:         unknown (no os-release)\n")
+	}
+	user := s.User
+	if user == "" && s.Source != image.SourceRootFS {
+		user = "root (no USER)"
+	}
+	if user != "" {
+		fmt.Fprintf(&b, "User:       %s\n", user)
+	}
+	if len(s.Entrypoint)+len(s.Cmd) > 0 {
+		fmt.Fprintf(&b, "Runs:       %s\n", strings.Join(append(slices.Clone(s.Entrypoint), s.Cmd...), " "))
+	}
+	if len(s.EnvNames) > 0 {
+		fmt.Fprintf(&b, "Env:        %s (values not shown)\n", strings.Join(s.EnvNames, ", "))
+	}
+	fmt.Fprintf(&b, "Files:      %d in %d layers\n", s.Files, len(s.Layers))
+	if len(s.Layers) > 0 {
+		b.WriteString("\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LAYER\tSIZE\tENTRIES\tWHITEOUTS\tDIGEST\tCREATED BY")
+		for i, l := range s.Layers {
+			by := l.CreatedBy
+			if len(by) > 70 {
+				by = by[:69] + "…"
+			}
+			digest := l.Digest
+			if len(digest) > 19 {
+				digest = digest[:19]
+			}
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\n", i, l.Size, l.Entries, l.Whiteouts, digest, by)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(&b, "\n%d entries skipped:\n", len(s.Warnings))
+		for _, w := range s.Warnings {
+			fmt.Fprintf(&b, "  %s\n", w.String())
+		}
+	}
+	_, err := out.Write([]byte(b.String()))
+	return err
+}

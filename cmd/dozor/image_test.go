@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dozor-dev/dozor/image/imagetest"
+)
+
+// TestImageCommand reads one image from a registry on loopback, an OCI
+// layout and a docker save tarball; the environment's values never show.
+func TestImageCommand(t *testing.T) {
+	img := imagetest.Build(t, imagetest.Config{User: "", Env: []string{"PATH=/usr/bin", "API_TOKEN=s3cr3t-value"}, Cmd: []string{"/app"}},
+		imagetest.Layer(t, imagetest.Dir("etc"), imagetest.File("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"),
+			imagetest.File("etc/passwd", "root:x:0:0\n")),
+		imagetest.Layer(t, imagetest.File("app", "binary"), imagetest.Whiteout("etc", "passwd")))
+	host := imagetest.Registry(t)
+	imagetest.Push(t, host+"/shop/web:1", img)
+	dir := t.TempDir()
+	imagetest.WriteLayout(t, filepath.Join(dir, "oci"), img)
+	imagetest.WriteArchive(t, filepath.Join(dir, "web.tar"), "shop/web:1", img)
+
+	for _, ref := range []string{host + "/shop/web:1", filepath.Join(dir, "oci"), filepath.Join(dir, "web.tar")} {
+		r := dozor(t, "", "image", ref, "-o", "json")
+		var s struct {
+			Source, Digest, Platform, User string
+			OS                             struct{ ID, VersionID, Path string }
+			EnvNames                       []string
+			Files                          int
+			Layers                         []struct {
+				CreatedBy          string
+				Entries, Whiteouts int
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.code != 0 {
+			t.Fatalf("%s: exit %d, %v: %s", ref, r.code, err, r.stderr)
+		}
+		if s.OS.ID != "debian" || s.OS.VersionID != "12" || s.Platform != "linux/amd64" || s.Files != 2 || len(s.Layers) != 2 ||
+			s.Layers[1].CreatedBy != "step B" || s.Layers[1].Whiteouts != 1 || strings.Join(s.EnvNames, ",") != "PATH,API_TOKEN" || !strings.HasPrefix(s.Digest, "sha256:") {
+			t.Errorf("%s: %+v", ref, s)
+		}
+		if strings.Contains(r.stdout, "s3cr3t") {
+			t.Errorf("%s: an environment value was printed", ref)
+		}
+	}
+	r := dozor(t, "", "image", host+"/shop/web:1")
+	if r.code != 0 || !strings.Contains(r.stdout, "OS:         Debian GNU/Linux 12 (bookworm) (/etc/os-release, layer 0)") ||
+		!strings.Contains(r.stdout, "User:       root (no USER)") || !strings.Contains(r.stdout, "API_TOKEN (values not shown)") || strings.Contains(r.stdout, "s3cr3t") {
+		t.Errorf("table: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A hostile entry is skipped, said, and the exit code says the result
+	// is partial; an image that is not there is an error.
+	hostile := imagetest.Build(t, imagetest.Config{}, imagetest.Layer(t, imagetest.File("../../etc/cron.d/x", "evil"), imagetest.File("ok", "")))
+	imagetest.Push(t, host+"/evil:1", hostile)
+	if r := dozor(t, "", "image", host+"/evil:1"); r.code != 3 || !strings.Contains(r.stdout, `"../../etc/cron.d/x": the entry's path leaves the image's root`) {
+		t.Errorf("hostile: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := dozor(t, "", "image", host+"/missing:1"); r.code != 2 || !strings.Contains(r.stderr, "missing") {
+		t.Errorf("missing: exit %d: %s", r.code, r.stderr)
+	}
+	if r := dozor(t, "", "image", host+"/shop/web:1", "--platform", "not/a/valid/platform/x"); r.code != 2 {
+		t.Errorf("a bad platform: exit %d: %s", r.code, r.stderr)
+	}
+}
