@@ -35,13 +35,15 @@ test-go:
 
 # Each run of FuzzSnapshot writes a file: minimizing its new inputs (60 s
 # each by default) would take the whole run, and fail it when time is up.
-fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, FUZZTIME each (default 10s)
+fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, image layers and dpkg control files, FUZZTIME each (default 10s)
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzDecode ./k8s/manifest
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzFastParse ./k8s/manifest
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalkLocate ./k8s/manifest
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSnapshot ./snapshot -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSources ./vuln -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzCompare ./vuln -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalk ./image -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzStanzas ./sbom/os/dpkg -fuzzminimizetime 1x
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/image"
+	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/sbom/extractors"
 )
 
 // imageSummary is what `dozor image` reports of an image.
@@ -30,8 +33,10 @@ type imageSummary struct {
 	Cmd        []string `json:"cmd,omitempty"`
 	// EnvNames are the names of the environment variables; their values
 	// are never reported (they often hold credentials).
-	EnvNames []string        `json:"envNames"`
-	Files    int             `json:"files"`
+	EnvNames []string `json:"envNames"`
+	Files    int      `json:"files"`
+	// Packages are what the SBOM extractors found.
+	Packages []sbom.Package  `json:"packages"`
 	Layers   []imageLayer    `json:"layers"`
 	Warnings []image.Warning `json:"warnings"`
 }
@@ -42,7 +47,10 @@ type imageLayer struct {
 }
 
 func newImageCommand() *cobra.Command {
-	var output, platform string
+	var (
+		output, platform string
+		listPackages     bool
+	)
 	cmd := &cobra.Command{
 		Use:   "image REF|PATH",
 		Short: "Read an image: from a registry, an OCI layout, a docker save tarball or a root file system",
@@ -72,18 +80,25 @@ but entries were skipped (see the warnings).`,
 			if output != "table" && output != "json" {
 				return usageError("--output: unknown format %q (want table or json)", output)
 			}
-			opts := image.Options{Platform: platform, Keep: func(p string, _ int64) bool { return slices.Contains(image.OSReleasePaths, p) }}
+			opts := image.Options{Platform: platform}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			im, err := image.Open(ctx, args[0], opts)
 			if err != nil {
 				return err
 			}
-			w, err := im.FS(ctx, opts)
+			res, err := extractors.Run(ctx, im, opts, extractors.All())
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
-			s := summarize(im, w)
+			s := summarize(im, res.Walk)
+			s.Packages = res.Packages
+			if s.Packages == nil {
+				s.Packages = []sbom.Package{}
+			}
+			for _, e := range res.Errors {
+				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
+			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
 				enc := json.NewEncoder(out)
@@ -91,16 +106,17 @@ but entries were skipped (see the warnings).`,
 				if err := enc.Encode(s); err != nil {
 					return err
 				}
-			} else if err := writeImage(out, s); err != nil {
+			} else if err := writeImage(out, s, listPackages); err != nil {
 				return err
 			}
-			if len(s.Warnings) > 0 {
+			if len(s.Warnings) > 0 || len(res.Errors) > 0 {
 				return exitError{exitPartial}
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
 	return cmd
 }
@@ -142,7 +158,7 @@ func summarize(im *image.Image, w *image.Walk) *imageSummary {
 	return s
 }
 
-func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary) error {
+func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, listPackages bool) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Image:      %s (%s)\n", s.Ref, s.Source)
 	if s.Digest != "" {
@@ -170,6 +186,18 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary) er
 		fmt.Fprintf(&b, "Env:        %s (values not shown)\n", strings.Join(s.EnvNames, ", "))
 	}
 	fmt.Fprintf(&b, "Files:      %d in %d layers\n", s.Files, len(s.Layers))
+	byType := map[string]int{}
+	for _, p := range s.Packages {
+		byType[p.Type]++
+	}
+	var types []string
+	for _, t := range slices.Sorted(maps.Keys(byType)) {
+		types = append(types, fmt.Sprintf("%d %s", byType[t], t))
+	}
+	if len(types) == 0 {
+		types = []string{"none found"}
+	}
+	fmt.Fprintf(&b, "Packages:   %s\n", strings.Join(types, ", "))
 	if len(s.Layers) > 0 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -184,6 +212,21 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary) er
 				digest = digest[:19]
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\n", i, l.Size, l.Entries, l.Whiteouts, digest, by)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if listPackages && len(s.Packages) > 0 {
+		b.WriteString("\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "TYPE\tNAME\tVERSION\tSOURCE\tLAYER\tFOUND IN")
+		for _, p := range s.Packages {
+			src := ""
+			if p.SourceName != "" && (p.SourceName != p.Name || p.SourceVersion != p.Version) {
+				src = p.SourceName + " " + p.SourceVersion
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", p.Type, p.Name, p.Version, src, p.Layer, p.Location)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,7 +15,8 @@ import (
 func TestImageCommand(t *testing.T) {
 	img := imagetest.Build(t, imagetest.Config{User: "", Env: []string{"PATH=/usr/bin", "API_TOKEN=s3cr3t-value"}, Cmd: []string{"/app"}},
 		imagetest.Layer(t, imagetest.Dir("etc"), imagetest.File("etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"),
-			imagetest.File("etc/passwd", "root:x:0:0\n")),
+			imagetest.File("etc/passwd", "root:x:0:0\n"),
+			imagetest.File("var/lib/dpkg/status", "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n")),
 		imagetest.Layer(t, imagetest.File("app", "binary"), imagetest.Whiteout("etc", "passwd")))
 	host := imagetest.Registry(t)
 	imagetest.Push(t, host+"/shop/web:1", img)
@@ -29,6 +31,7 @@ func TestImageCommand(t *testing.T) {
 			OS                             struct{ ID, VersionID, Path string }
 			EnvNames                       []string
 			Files                          int
+			Packages                       []struct{ Name, Version, PURL, SourceName, Location string }
 			Layers                         []struct {
 				CreatedBy          string
 				Entries, Whiteouts int
@@ -37,7 +40,8 @@ func TestImageCommand(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.code != 0 {
 			t.Fatalf("%s: exit %d, %v: %s", ref, r.code, err, r.stderr)
 		}
-		if s.OS.ID != "debian" || s.OS.VersionID != "12" || s.Platform != "linux/amd64" || s.Files != 2 || len(s.Layers) != 2 ||
+		if s.OS.ID != "debian" || s.OS.VersionID != "12" || s.Platform != "linux/amd64" || s.Files != 3 || len(s.Layers) != 2 || len(s.Packages) != 1 || s.Packages[0].SourceName != "openssl" ||
+			s.Packages[0].PURL != "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl" ||
 			s.Layers[1].CreatedBy != "step B" || s.Layers[1].Whiteouts != 1 || strings.Join(s.EnvNames, ",") != "PATH,API_TOKEN" || !strings.HasPrefix(s.Digest, "sha256:") {
 			t.Errorf("%s: %+v", ref, s)
 		}
@@ -45,8 +49,9 @@ func TestImageCommand(t *testing.T) {
 			t.Errorf("%s: an environment value was printed", ref)
 		}
 	}
-	r := dozor(t, "", "image", host+"/shop/web:1")
+	r := dozor(t, "", "image", host+"/shop/web:1", "--packages")
 	if r.code != 0 || !strings.Contains(r.stdout, "OS:         Debian GNU/Linux 12 (bookworm) (/etc/os-release, layer 0)") ||
+		!strings.Contains(r.stdout, "Packages:   1 deb") || !regexp.MustCompile(`deb\s+libssl3\s+3.0.11-1~deb12u2\s+openssl 3.0.11-1~deb12u2\s+0\s+/var/lib/dpkg/status`).MatchString(r.stdout) ||
 		!strings.Contains(r.stdout, "User:       root (no USER)") || !strings.Contains(r.stdout, "API_TOKEN (values not shown)") || strings.Contains(r.stdout, "s3cr3t") {
 		t.Errorf("table: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}

@@ -1,0 +1,61 @@
+// Package extractors lists the SBOM extractors, in a literal slice, and
+// runs them over an image.
+package extractors
+
+import (
+	"context"
+	"slices"
+
+	"github.com/dozor-dev/dozor/image"
+	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/sbom/os/dpkg"
+)
+
+// All returns every extractor, in a fixed order.
+func All() []sbom.Extractor {
+	return []sbom.Extractor{dpkg.New()}
+}
+
+// Keep is the walk's Keep for a set of extractors: the files any of them
+// reads, and os-release.
+func Keep(exs []sbom.Extractor) image.Keep {
+	return func(p string, size int64) bool {
+		if slices.Contains(image.OSReleasePaths, p) {
+			return true
+		}
+		for _, e := range exs {
+			if e.Wants(p, size) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// Result is an image walked and its packages.
+type Result struct {
+	Walk     *image.Walk
+	Packages []sbom.Package
+	// Errors are files an extractor could not read; the rest was read.
+	Errors []error
+}
+
+// Run streams the image's layers once, keeping what the extractors read,
+// and runs them over the final file system.
+func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Extractor) (*Result, error) {
+	opts.Keep = Keep(exs)
+	w, err := im.FS(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	osr, _ := w.FS.OSRelease()
+	sc := &sbom.Context{FS: w.FS, OSRelease: osr}
+	res := &Result{Walk: w}
+	for _, e := range exs {
+		pkgs, errs := e.Extract(sc)
+		res.Packages = append(res.Packages, pkgs...)
+		res.Errors = append(res.Errors, errs...)
+	}
+	sbom.Sort(res.Packages)
+	return res, nil
+}
