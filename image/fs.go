@@ -36,6 +36,8 @@ type node struct {
 	kept    bool
 	// open reads a root file system directory's file from disk.
 	open func() (io.ReadCloser, error)
+	// sniffed is what the walk's Sniffer made of the file.
+	sniffed any
 }
 
 // FS is an image's final file system: every layer applied in order,
@@ -232,6 +234,24 @@ func (f *FS) File(name string) (*File, bool) {
 		return nil, false
 	}
 	return &n.File, true
+}
+
+// Sniffed calls fn for every file the walk's Sniffer made something of,
+// in lexical order.
+func (f *FS) Sniffed(fn func(file *File, result any)) {
+	var walk func(n *node)
+	walk = func(n *node) {
+		for _, name := range slices.Sorted(mapKeys(n.children)) {
+			c := n.children[name]
+			if c.sniffed != nil {
+				fn(&c.File, c.sniffed)
+			}
+			if c.children != nil {
+				walk(c)
+			}
+		}
+	}
+	walk(f.root)
 }
 
 // Walk calls fn for every file in lexical order, directories before their

@@ -30,7 +30,7 @@ func FuzzWalk(f *testing.F) {
 		f.Add(buf.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		w := newWalker(Limits{MaxFiles: 10000, MaxBytes: 1 << 20}, func(string, int64) bool { return true })
+		w := newWalker(Limits{MaxFiles: 10000, MaxBytes: 1 << 20}, func(string, int64) bool { return true }, nil)
 		_ = w.apply(context.Background(), 0, bytes.NewReader(data))
 		_ = w.apply(context.Background(), 1, bytes.NewReader(data))
 		_ = w.fs.Walk(func(x *File) error {

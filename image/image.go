@@ -50,6 +50,8 @@ type Options struct {
 	Limits Limits
 	// Keep says which files' contents to keep.
 	Keep Keep
+	// Sniffer looks into files as they stream by.
+	Sniffer Sniffer
 }
 
 // Image is an image opened from one of the sources.
@@ -263,7 +265,7 @@ type Walk struct {
 // FS streams the layers once, in order, and returns the final file
 // system. An error of a limit or of a broken layer fails the walk.
 func (im *Image) FS(ctx context.Context, opts Options) (*Walk, error) {
-	w := newWalker(opts.Limits, opts.Keep)
+	w := newWalker(opts.Limits, opts.Keep, opts.Sniffer)
 	if im.dir != "" {
 		if err := w.rootFS(ctx, im.dir); err != nil {
 			return nil, err
@@ -332,6 +334,12 @@ func (w *walker) rootFS(ctx context.Context, dir string) error {
 			parent.children[base] = &node{File: f}
 		case st.Mode().IsRegular():
 			n := &node{File: f, open: func() (io.ReadCloser, error) { return root.Open(p) }}
+			if w.sniffer != nil && w.sniffer.WantsContent(p, st.Mode(), st.Size()) && st.Size() <= w.limits.MaxSniffFile {
+				if file, err := root.Open(p); err == nil {
+					n.sniffed = w.sniffer.Sniff(p, file, st.Size())
+					_ = file.Close()
+				}
+			}
 			if w.keep != nil && w.keep(p, st.Size()) && st.Size() <= w.limits.MaxKeptFile && w.kept+st.Size() <= w.limits.MaxKept {
 				data, err := root.ReadFile(p)
 				if err == nil {

@@ -2,6 +2,7 @@ package image
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +26,9 @@ type Limits struct {
 	MaxKeptFile int64
 	// MaxKept is the most bytes kept in all (default 1 GiB).
 	MaxKept int64
+	// MaxSniffFile is the largest file a Sniffer is given (default
+	// 256 MiB); it is held in memory while sniffed.
+	MaxSniffFile int64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -40,12 +44,26 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxKept <= 0 {
 		l.MaxKept = 1 << 30
 	}
+	if l.MaxSniffFile <= 0 {
+		l.MaxSniffFile = 256 << 20
+	}
 	return l
 }
 
 // Keep says whether to keep a file's contents, by its path in the image
 // (clean, relative: "var/lib/dpkg/status") and size.
 type Keep func(path string, size int64) bool
+
+// Sniffer looks at regular files' contents as the walk streams them, for
+// what is found by content rather than by path (Go binaries, say): Wants
+// picks files by path, mode and size; Sniff reads one (held in memory for
+// the call only) and returns what it makes of it, nil for nothing. The
+// result stays with the file in the final file system (FS.Sniffed): a
+// file a later layer replaces or deletes takes its result with it.
+type Sniffer interface {
+	WantsContent(path string, mode fs.FileMode, size int64) bool
+	Sniff(path string, content io.ReaderAt, size int64) any
+}
 
 // Warning is something wrong with an entry of a layer that the walk
 // skipped or changed: it names the layer and the entry.
@@ -71,6 +89,7 @@ type walker struct {
 	fs       *FS
 	limits   Limits
 	keep     Keep
+	sniffer  Sniffer
 	entries  int
 	bytes    int64
 	kept     int64
@@ -78,8 +97,8 @@ type walker struct {
 	Stats    []LayerStats
 }
 
-func newWalker(limits Limits, keep Keep) *walker {
-	return &walker{fs: newFS(), limits: limits.withDefaults(), keep: keep}
+func newWalker(limits Limits, keep Keep, sniffer Sniffer) *walker {
+	return &walker{fs: newFS(), limits: limits.withDefaults(), keep: keep, sniffer: sniffer}
 }
 
 func (w *walker) warn(layer int, entry, format string, args ...any) {
@@ -253,6 +272,25 @@ func (w *walker) entry(layer int, name string, h *tar.Header, tr io.Reader) (int
 		return 0, fmt.Errorf("layer %d: %q: more than %d uncompressed bytes in all: %w", layer, h.Name, w.limits.MaxBytes, errLimit)
 	}
 	w.fs.Files++
+	sniff := w.sniffer != nil && w.sniffer.WantsContent(name, f.Mode, h.Size)
+	if sniff && h.Size > w.limits.MaxSniffFile {
+		w.warn(layer, h.Name, "%d bytes, more than the %d read of a file to look into: not looked into", h.Size, w.limits.MaxSniffFile)
+		sniff = false
+	}
+	if sniff {
+		buf := make([]byte, h.Size)
+		got, err := io.ReadFull(tr, buf)
+		w.bytes += int64(got)
+		if err != nil {
+			return int64(got), fmt.Errorf("layer %d: %q: %w", layer, h.Name, err)
+		}
+		n.sniffed = w.sniffer.Sniff(name, bytes.NewReader(buf), h.Size)
+		if w.keep != nil && w.keep(name, h.Size) && h.Size <= w.limits.MaxKeptFile && w.kept+h.Size <= w.limits.MaxKept {
+			n.content, n.kept = buf, true
+			w.kept += h.Size
+		}
+		return int64(got), nil
+	}
 	if w.keep != nil && w.keep(name, h.Size) {
 		switch {
 		case h.Size > w.limits.MaxKeptFile:

@@ -55,6 +55,15 @@ type Extractor interface {
 	Extract(ctx *Context) ([]Package, []error)
 }
 
+// Sniffer is an extractor that finds packages by a file's contents (a Go
+// binary's build information) rather than its path: the walk hands it
+// the files it wants as they stream by, and keeps what it makes of them
+// with the file (image.FS.Sniffed), keyed by the extractor's name.
+type Sniffer interface {
+	Extractor
+	image.Sniffer
+}
+
 // Sort orders packages by type, name, version and location.
 func Sort(pkgs []Package) {
 	slices.SortStableFunc(pkgs, func(a, b Package) int {

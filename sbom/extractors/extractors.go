@@ -4,16 +4,19 @@ package extractors
 
 import (
 	"context"
+	"io"
+	"io/fs"
 	"slices"
 
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/sbom/lang/golang"
 	"github.com/dozor-dev/dozor/sbom/os/dpkg"
 )
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New()}
+	return []sbom.Extractor{dpkg.New(), golang.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them
@@ -32,6 +35,47 @@ func Keep(exs []sbom.Extractor) image.Keep {
 	}
 }
 
+// sniffers is the extractors that look into files, as one image.Sniffer
+// whose result is a map of each one's by name.
+type sniffers []sbom.Sniffer
+
+func (ss sniffers) WantsContent(p string, mode fs.FileMode, size int64) bool {
+	for _, s := range ss {
+		if s.WantsContent(p, mode, size) {
+			return true
+		}
+	}
+	return false
+}
+
+func (ss sniffers) Sniff(p string, content io.ReaderAt, size int64) any {
+	var out map[string]any
+	for _, s := range ss {
+		// Each looks at every file any of them wanted: they tell their own
+		// files by content.
+		if v := s.Sniff(p, content, size); v != nil {
+			if out == nil {
+				out = map[string]any{}
+			}
+			out[s.Name()] = v
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return out
+}
+
+func sniffersOf(exs []sbom.Extractor) sniffers {
+	var out sniffers
+	for _, e := range exs {
+		if s, ok := e.(sbom.Sniffer); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Result is an image walked and its packages.
 type Result struct {
 	Walk     *image.Walk
@@ -44,6 +88,9 @@ type Result struct {
 // and runs them over the final file system.
 func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Extractor) (*Result, error) {
 	opts.Keep = Keep(exs)
+	if ss := sniffersOf(exs); len(ss) > 0 {
+		opts.Sniffer = ss
+	}
 	w, err := im.FS(ctx, opts)
 	if err != nil {
 		return nil, err
