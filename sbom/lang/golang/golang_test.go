@@ -93,7 +93,7 @@ func TestGoBinaries(t *testing.T) {
 	}
 	goVersion := strings.TrimPrefix(strings.TrimSpace(string(v)), "go")
 	want := map[string]string{
-		"pkg:golang/stdlib@" + goVersion:                          "/usr/local/bin/renamed-tool",
+		"pkg:golang/stdlib@" + goVersion:                         "/usr/local/bin/renamed-tool",
 		"pkg:golang/github.com/package-url/packageurl-go@v0.1.7": "/usr/local/bin/renamed-tool",
 	}
 	for k, v := range want {
