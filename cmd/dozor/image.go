@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
+	"github.com/dozor-dev/dozor/sbom/format"
 )
 
 // imageSummary is what `dozor image` reports of an image.
@@ -77,8 +79,8 @@ but entries were skipped (see the warnings).`,
   dozor image oci:./layout --platform linux/arm64`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "table" && output != "json" {
-				return usageError("--output: unknown format %q (want table or json)", output)
+			if !slices.Contains([]string{"table", "json", "cyclonedx", "spdx"}, output) {
+				return usageError("--output: unknown format %q (want table, json, cyclonedx or spdx)", output)
 			}
 			opts := image.Options{Platform: platform}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
@@ -100,13 +102,20 @@ but entries were skipped (see the warnings).`,
 				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
 			}
 			out := cmd.OutOrStdout()
-			if output == "json" {
+			subject := format.Subject{Name: im.Ref, Digest: im.Digest, ToolVersion: toolVersion(), Created: time.Now()}
+			switch output {
+			case "cyclonedx":
+				err = format.WriteCycloneDX(out, subject, s.Packages)
+			case "spdx":
+				err = format.WriteSPDX(out, subject, s.Packages)
+			case "json":
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(s); err != nil {
-					return err
-				}
-			} else if err := writeImage(out, s, listPackages); err != nil {
+				err = enc.Encode(s)
+			default:
+				err = writeImage(out, s, listPackages)
+			}
+			if err != nil {
 				return err
 			}
 			if len(s.Warnings) > 0 || len(res.Errors) > 0 {
@@ -115,7 +124,7 @@ but entries were skipped (see the warnings).`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json, cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
 	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
 	return cmd

@@ -56,6 +56,17 @@ func TestImageCommand(t *testing.T) {
 		t.Errorf("table: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// The SBOM as CycloneDX 1.6 and SPDX 2.3 (format_test.go validates
+	// them against the CycloneDX schema and the SPDX reader).
+	r = dozor(t, "", "image", host+"/shop/web:1", "-o", "cyclonedx")
+	if r.code != 0 || !strings.Contains(r.stdout, `"specVersion": "1.6"`) || !strings.Contains(r.stdout, `"purl": "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl"`) {
+		t.Errorf("cyclonedx: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = dozor(t, "", "image", host+"/shop/web:1", "-o", "spdx")
+	if r.code != 0 || !strings.Contains(r.stdout, `"spdxVersion": "SPDX-2.3"`) || !strings.Contains(r.stdout, `"referenceType": "purl"`) {
+		t.Errorf("spdx: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	// A hostile entry is skipped, said, and the exit code says the result
 	// is partial; an image that is not there is an error.
 	hostile := imagetest.Build(t, imagetest.Config{}, imagetest.Layer(t, imagetest.File("../../etc/cron.d/x", "evil"), imagetest.File("ok", "")))
