@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -17,6 +18,8 @@ import (
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/format"
+	"github.com/dozor-dev/dozor/vuln"
+	"github.com/dozor-dev/dozor/vuln/match"
 )
 
 // imageSummary is what `dozor image` reports of an image.
@@ -38,9 +41,18 @@ type imageSummary struct {
 	EnvNames []string `json:"envNames"`
 	Files    int      `json:"files"`
 	// Packages are what the SBOM extractors found.
-	Packages []sbom.Package  `json:"packages"`
-	Layers   []imageLayer    `json:"layers"`
-	Warnings []image.Warning `json:"warnings"`
+	Packages []sbom.Package `json:"packages"`
+	// Vulnerabilities are the packages' advisories in the vulnerability
+	// database, worst first; Database is the database, when there was one.
+	Vulnerabilities []match.Finding `json:"vulnerabilities"`
+	Database        *imageDB        `json:"database,omitempty"`
+	Layers          []imageLayer    `json:"layers"`
+	Warnings        []image.Warning `json:"warnings"`
+}
+
+type imageDB struct {
+	Path  string    `json:"path"`
+	Built time.Time `json:"built"`
 }
 
 type imageLayer struct {
@@ -52,6 +64,7 @@ func newImageCommand() *cobra.Command {
 	var (
 		output, platform string
 		listPackages     bool
+		db               dbFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "image REF|PATH",
@@ -101,6 +114,25 @@ but entries were skipped (see the warnings).`,
 			for _, e := range res.Errors {
 				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
 			}
+			s.Vulnerabilities = []match.Finding{}
+			vdb, err := db.open()
+			switch {
+			case errors.Is(err, vuln.ErrNoDatabase):
+				fmt.Fprintf(cmd.ErrOrStderr(), "dozor: warning: %v; the packages were not matched against vulnerabilities\n", err)
+			case err != nil:
+				return err
+			default:
+				defer func() { _ = vdb.Close() }()
+				var merrs []error
+				s.Vulnerabilities, merrs = match.Packages(vdb, s.Packages)
+				if s.Vulnerabilities == nil {
+					s.Vulnerabilities = []match.Finding{}
+				}
+				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
+				for _, e := range merrs {
+					fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
+				}
+			}
 			out := cmd.OutOrStdout()
 			subject := format.Subject{Name: im.Ref, Digest: im.Digest, ToolVersion: toolVersion(), Created: time.Now()}
 			switch output {
@@ -125,6 +157,7 @@ but entries were skipped (see the warnings).`,
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json, cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
+	db.register(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
 	return cmd
@@ -207,6 +240,23 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 		types = []string{"none found"}
 	}
 	fmt.Fprintf(&b, "Packages:   %s\n", strings.Join(types, ", "))
+	if s.Database != nil {
+		bySev := map[string]int{}
+		for _, v := range s.Vulnerabilities {
+			bySev[v.Severity]++
+		}
+		var parts []string
+		for _, sev := range []string{"critical", "high", "medium", "low", "unknown"} {
+			if bySev[sev] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", bySev[sev], sev))
+			}
+		}
+		summary := "none"
+		if len(parts) > 0 {
+			summary = fmt.Sprintf("%d (%s)", len(s.Vulnerabilities), strings.Join(parts, ", "))
+		}
+		fmt.Fprintf(&b, "Vulns:      %s; database %s, built %s\n", summary, s.Database.Path, s.Database.Built.Format(time.DateOnly))
+	}
 	if len(s.Layers) > 0 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
@@ -221,6 +271,25 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 				digest = digest[:19]
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\n", i, l.Size, l.Entries, l.Whiteouts, digest, by)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(s.Vulnerabilities) > 0 {
+		b.WriteString("\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tID\tPACKAGE\tVERSION\tFIXED IN\tLAYER\tKEV")
+		for _, v := range s.Vulnerabilities {
+			fixed := strings.Join(v.Fixed, ", ")
+			if fixed == "" {
+				fixed = "no fix yet"
+			}
+			kev := ""
+			if v.KEV {
+				kev = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", strings.ToUpper(v.Severity), v.ID, v.Package.Name, v.Package.Version, fixed, v.Package.Layer, kev)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -56,6 +56,37 @@ func TestImageCommand(t *testing.T) {
 		t.Errorf("table: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
+	// Matched against a vulnerability database: libssl3 is of source
+	// package openssl, which the Debian advisory names.
+	dbPath := filepath.Join(t.TempDir(), "vuln.db")
+	if r := dozor(t, "", "db", "import", "--db", dbPath, filepath.Join("..", "..", "vuln", "match", "testdata", "debian")); r.code != 0 {
+		t.Fatalf("db import: exit %d: %s", r.code, r.stderr)
+	}
+	r = dozor(t, "", "image", host+"/shop/web:1", "--db", dbPath, "-o", "json")
+	var v struct {
+		Vulnerabilities []struct {
+			ID, Severity string
+			Fixed        []string
+			Package      struct{ Name, Matched string }
+		}
+		Database struct{ Path string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &v); err != nil || r.code != 0 {
+		t.Fatalf("with a database: exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	if len(v.Vulnerabilities) != 1 || v.Vulnerabilities[0].ID != "CVE-2023-5678" || v.Vulnerabilities[0].Severity != "high" ||
+		v.Vulnerabilities[0].Package.Matched != "openssl 3.0.11-1~deb12u2 (Debian:12)" || v.Database.Path != dbPath {
+		t.Errorf("vulnerabilities: %+v", v)
+	}
+	r = dozor(t, "", "image", host+"/shop/web:1", "--db", dbPath)
+	if !regexp.MustCompile(`HIGH\s+CVE-2023-5678\s+libssl3\s+3.0.11-1~deb12u2\s+3.0.13-1~deb12u1\s+0`).MatchString(r.stdout) ||
+		!strings.Contains(r.stdout, "Vulns:      1 (1 high)") {
+		t.Errorf("table with a database:\n%s", r.stdout)
+	}
+	if r := dozor(t, "", "image", host+"/shop/web:1", "--db", filepath.Join(t.TempDir(), "none.db")); r.code != 0 || !strings.Contains(r.stderr, "were not matched against vulnerabilities") {
+		t.Errorf("without a database: exit %d: %s", r.code, r.stderr)
+	}
+
 	// The SBOM as CycloneDX 1.6 and SPDX 2.3 (format_test.go validates
 	// them against the CycloneDX schema and the SPDX reader).
 	r = dozor(t, "", "image", host+"/shop/web:1", "-o", "cyclonedx")

@@ -1,0 +1,113 @@
+package match
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/vuln"
+)
+
+// openDB imports the Go advisories of ../shared/data (real OSV data) and
+// the Debian records of testdata, written in the shape of OSV's Debian
+// ecosystem (../shared has no Debian advisories).
+func openDB(t *testing.T) *vuln.DB {
+	t.Helper()
+	goZip := filepath.Join("..", "..", "..", "shared", "data", "osv", "Go.zip")
+	inputs := []vuln.Input{{Path: filepath.Join("testdata", "debian")}}
+	if _, err := os.Stat(goZip); err == nil {
+		inputs = append(inputs, vuln.Input{Path: goZip})
+	} else {
+		t.Log("../shared/data/osv/Go.zip is missing: the Go cases are skipped")
+	}
+	path := filepath.Join(t.TempDir(), "vuln.db")
+	if _, err := vuln.Import(context.Background(), path, inputs, vuln.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vuln.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func deb(name, version, source, sourceVersion string) sbom.Package {
+	return sbom.Package{Name: name, Version: version, Type: "deb", SourceName: source, SourceVersion: sourceVersion,
+		PURL: "pkg:deb/debian/" + name + "@" + version + "?arch=amd64&distro=debian-12", Location: "/var/lib/dpkg/status"}
+}
+
+func gomod(name, version string) sbom.Package {
+	return sbom.Package{Name: name, Version: version, Type: "golang", PURL: "pkg:golang/" + name + "@" + version, Location: "/app"}
+}
+
+func TestPackages(t *testing.T) {
+	db := openDB(t)
+	_, goData := os.Stat(filepath.Join("..", "..", "..", "shared", "data", "osv", "Go.zip"))
+	pkgs := []sbom.Package{
+		// The binary package is libssl3; the advisory is about openssl.
+		deb("libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2"),
+		deb("openssl", "3.0.13-1~deb12u1", "openssl", "3.0.13-1~deb12u1"), // fixed
+		deb("libc6", "2.36-9+deb12u4", "glibc", "2.36-9+deb12u4"),         // no fix yet
+		gomod("golang.org/x/text", "v0.3.5"),
+		gomod("golang.org/x/text", "v0.3.7"), // fixed
+		gomod("stdlib", "1.26.3"),
+	}
+	fs, errs := Packages(db, pkgs)
+	if len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	got := map[string]Finding{}
+	for _, f := range fs {
+		got[f.Package.Name+"@"+f.Package.Version+" "+f.ID] = f
+	}
+	ssl, ok := got["libssl3@3.0.11-1~deb12u2 CVE-2023-5678"]
+	if !ok || ssl.Severity != "high" || ssl.CVSS != 7.5 || strings.Join(ssl.Fixed, ",") != "3.0.13-1~deb12u1" ||
+		ssl.Package.Matched != "openssl 3.0.11-1~deb12u2 (Debian:12)" || ssl.Advisories[0] != "DEBIAN-CVE-2023-5678" {
+		t.Errorf("libssl3: %+v", ssl)
+	}
+	if f, ok := got["libc6@2.36-9+deb12u4 CVE-2025-0395"]; !ok || len(f.Fixed) != 0 || f.Severity != "unknown" {
+		t.Errorf("libc6 (no fix yet): %+v", f)
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "openssl@3.0.13") || strings.HasPrefix(k, "golang.org/x/text@v0.3.7 CVE-2021-38561") {
+			t.Errorf("a fixed version matched: %s", k)
+		}
+	}
+	if goData == nil {
+		if _, ok := got["golang.org/x/text@v0.3.5 CVE-2021-38561"]; !ok {
+			t.Errorf("x/text v0.3.5 lacks GO-2021-0113 (CVE-2021-38561): %v", keys(got))
+		}
+		n := 0
+		for k, f := range got {
+			if strings.HasPrefix(k, "stdlib@1.26.3 ") {
+				n++
+				for _, fx := range f.Fixed {
+					if fx == "1.26.3" {
+						t.Errorf("stdlib 1.26.3 matched an advisory fixed in 1.26.3: %s", f.ID)
+					}
+				}
+			}
+		}
+		if n < 5 {
+			t.Errorf("stdlib 1.26.3: %d advisories (the Go data has many fixed in 1.26.4 to 1.26.6)", n)
+		}
+	}
+	// Worst first.
+	for i := 1; i < len(fs); i++ {
+		if rank(fs[i].Severity) > rank(fs[i-1].Severity) {
+			t.Errorf("not sorted: %s %s before %s %s", fs[i-1].ID, fs[i-1].Severity, fs[i].ID, fs[i].Severity)
+		}
+	}
+}
+
+func keys(m map[string]Finding) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
