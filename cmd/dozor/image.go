@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/image"
+	"github.com/dozor-dev/dozor/image/hardening"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/format"
@@ -44,10 +45,20 @@ type imageSummary struct {
 	Packages []sbom.Package `json:"packages"`
 	// Vulnerabilities are the packages' advisories in the vulnerability
 	// database, worst first; Database is the database, when there was one.
+	// Findings are the hardening checks' (image/hardening).
+	Findings        []imageFinding  `json:"findings"`
 	Vulnerabilities []match.Finding `json:"vulnerabilities"`
 	Database        *imageDB        `json:"database,omitempty"`
 	Layers          []imageLayer    `json:"layers"`
 	Warnings        []image.Warning `json:"warnings"`
+}
+
+// imageFinding is a hardening finding about the image.
+type imageFinding struct {
+	CheckID  string `json:"checkId"`
+	Title    string `json:"title"`
+	Severity string `json:"severity"`
+	Message  string `json:"message"`
 }
 
 type imageDB struct {
@@ -95,7 +106,7 @@ but entries were skipped (see the warnings).`,
 			if !slices.Contains([]string{"table", "json", "cyclonedx", "spdx"}, output) {
 				return usageError("--output: unknown format %q (want table, json, cyclonedx or spdx)", output)
 			}
-			opts := image.Options{Platform: platform}
+			opts := image.Options{Platform: platform, Keep: hardening.Wants}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			im, err := image.Open(ctx, args[0], opts)
@@ -114,6 +125,12 @@ but entries were skipped (see the warnings).`,
 			for _, e := range res.Errors {
 				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
 			}
+			for _, f := range hardening.Check(im, res.Walk.FS) {
+				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
+			}
+			if s.Findings == nil {
+				s.Findings = []imageFinding{}
+			}
 			s.Vulnerabilities = []match.Finding{}
 			vdb, err := db.open()
 			switch {
@@ -126,6 +143,12 @@ but entries were skipped (see the warnings).`,
 				var merrs []error
 				s.Vulnerabilities, merrs = match.Packages(vdb, s.Packages)
 				if s.Vulnerabilities == nil {
+					for _, f := range hardening.Check(im, res.Walk.FS) {
+						s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
+					}
+					if s.Findings == nil {
+						s.Findings = []imageFinding{}
+					}
 					s.Vulnerabilities = []match.Finding{}
 				}
 				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
@@ -271,6 +294,17 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 				digest = digest[:19]
 			}
 			fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\n", i, l.Size, l.Entries, l.Whiteouts, digest, by)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(s.Findings) > 0 {
+		b.WriteString("\n")
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEVERITY\tCHECK\tFINDING")
+		for _, f := range s.Findings {
+			fmt.Fprintf(tw, "%s\t%s\t%s: %s\n", strings.ToUpper(f.Severity), f.CheckID, f.Title, f.Message)
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -48,6 +48,9 @@ func TestImageCommand(t *testing.T) {
 		if strings.Contains(r.stdout, "s3cr3t") {
 			t.Errorf("%s: an environment value was printed", ref)
 		}
+		if !strings.Contains(r.stdout, `"checkId": "DZ-IMH-001"`) || !strings.Contains(r.stdout, `"message": "environment variable API_TOKEN is named like a secret and set to a 12-character value"`) {
+			t.Errorf("%s: hardening findings missing:\n%s", ref, r.stdout)
+		}
 	}
 	r := dozor(t, "", "image", host+"/shop/web:1", "--packages")
 	if r.code != 0 || !strings.Contains(r.stdout, "OS:         Debian GNU/Linux 12 (bookworm) (/etc/os-release, layer 0)") ||

@@ -98,6 +98,8 @@ type Config struct {
 	User string
 	Env  []string
 	Cmd  []string
+	// CreatedBy are the layers' history steps (default "step A", ...).
+	CreatedBy []string
 }
 
 // Build makes a linux/amd64 image of layers, each with a history step
@@ -106,7 +108,11 @@ func Build(t testing.TB, cfg Config, layers ...v1.Layer) v1.Image {
 	t.Helper()
 	var adds []mutate.Addendum
 	for i, l := range layers {
-		adds = append(adds, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: "step " + string(rune('A'+i))}})
+		by := "step " + string(rune('A'+i))
+		if i < len(cfg.CreatedBy) {
+			by = cfg.CreatedBy[i]
+		}
+		adds = append(adds, mutate.Addendum{Layer: l, History: v1.History{CreatedBy: by}})
 	}
 	img, err := mutate.Append(empty.Image, adds...)
 	if err != nil {

@@ -84,10 +84,15 @@ type Result struct {
 	Errors []error
 }
 
-// Run streams the image's layers once, keeping what the extractors read,
-// and runs them over the final file system.
+// Run streams the image's layers once, keeping what the extractors read
+// (and what opts.Keep asks), and runs them over the final file system.
 func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Extractor) (*Result, error) {
-	opts.Keep = Keep(exs)
+	keep, also := Keep(exs), opts.Keep
+	opts.Keep = keep
+	if also != nil {
+		// The caller keeps files of its own too.
+		opts.Keep = func(p string, size int64) bool { return keep(p, size) || also(p, size) }
+	}
 	if ss := sniffersOf(exs); len(ss) > 0 {
 		opts.Sniffer = ss
 	}
