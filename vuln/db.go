@@ -151,8 +151,11 @@ type Release struct {
 	ReleaseDate string `json:"releaseDate,omitempty"`
 	// EOAS is the end of active support (bug fixes); EOL the end of
 	// security support.
-	EOAS   string `json:"eoas,omitempty"`
-	EOL    string `json:"eol,omitempty"`
+	EOAS string `json:"eoas,omitempty"`
+	EOL  string `json:"eol,omitempty"`
+	// EOES is the end of extended support (Debian LTS, Ubuntu ESM), past
+	// EOL.
+	EOES   string `json:"eoes,omitempty"`
 	Latest string `json:"latest,omitempty"`
 	LTS    bool   `json:"lts,omitempty"`
 }

@@ -375,6 +375,7 @@ func releases(list []map[string]any) ([]Release, error) {
 			ReleaseDate: firstString(m, "releaseDate"),
 			EOAS:        firstString(m, "eoas", "support", "eoasFrom", "isEoas"),
 			EOL:         firstString(m, "eol", "eolFrom", "isEol"),
+			EOES:        firstString(m, "eoes", "extendedSupport", "eoesFrom", "isEoes"),
 			Latest:      firstString(m, "latest"),
 		}
 		if lts, ok := m["lts"].(bool); ok {

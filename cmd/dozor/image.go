@@ -152,6 +152,11 @@ but entries were skipped (see the warnings).`,
 					s.Vulnerabilities = []match.Finding{}
 				}
 				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
+				if osr, _ := res.Walk.FS.OSRelease(); osr != nil {
+					for _, f := range hardening.Lifecycle(im, osr, vdb.EOL, time.Now()) {
+						s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
+					}
+				}
 				for _, e := range merrs {
 					fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
 				}

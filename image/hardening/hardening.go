@@ -6,15 +6,18 @@
 package hardening
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/image"
+	"github.com/dozor-dev/dozor/vuln"
 )
 
 func rule(id, name, title string, sev finding.Severity, desc, fix string, tags ...string) *finding.Rule {
@@ -56,7 +59,7 @@ var (
 
 // Rules lists them in order.
 func Rules() []*finding.Rule {
-	return []*finding.Rule{RuleRoot, RuleSecretEnv, RuleSecretHistory, RuleSecretFile, RuleSetuid, RuleWorldWritable, RuleShell, RulePackageManager, RuleNetworkTools}
+	return []*finding.Rule{RuleRoot, RuleSecretEnv, RuleSecretHistory, RuleSecretFile, RuleSetuid, RuleWorldWritable, RuleShell, RulePackageManager, RuleNetworkTools, RuleEOLBase}
 }
 
 // secretFiles are the file names that hold credentials, and what to look
@@ -245,4 +248,65 @@ func list(paths []string) string {
 		return strings.Join(paths[:8], ", ") + fmt.Sprintf(" and %d more", len(paths)-8)
 	}
 	return strings.Join(paths, ", ")
+}
+
+// RuleEOLBase is the lifecycle finding of the image's OS.
+var RuleEOLBase = rule("DZ-IMH-010", "end-of-life-base", "Base OS is past its end of life", finding.High,
+	"The image's operating system release (from os-release) is past the end of its security support: its packages get no more fixes, and vulnerabilities found from now on stay. Past the distribution's own support but within extended support (Debian LTS, Ubuntu ESM), fixes still come from that programme, and the finding is low.",
+	"Rebuild on a supported release of the distribution (or a distroless or scratch base).", "lifecycle")
+
+// lifecycleProducts are endoflife.date's products for os-release IDs,
+// and how a VERSION_ID becomes a release cycle.
+var lifecycleProducts = map[string]struct {
+	product string
+	cycle   func(v string) string
+}{
+	"debian": {"debian", func(v string) string { major, _, _ := strings.Cut(v, "."); return major }},
+	"ubuntu": {"ubuntu", func(v string) string { return v }},
+	"alpine": {"alpine-linux", func(v string) string {
+		parts := strings.SplitN(v, ".", 3)
+		if len(parts) < 2 {
+			return v
+		}
+		return parts[0] + "." + parts[1]
+	}},
+	"rhel": {"rhel", func(v string) string { major, _, _ := strings.Cut(v, "."); return major }},
+	"amzn": {"amazon-linux", func(v string) string { return v }},
+}
+
+// Lifecycle judges the image's OS release against end-of-life data
+// (releases gives a product's cycles) at now.
+func Lifecycle(im *image.Image, osr map[string]string, releases func(product string) []vuln.Release, now time.Time) []finding.Finding {
+	lp, ok := lifecycleProducts[osr["ID"]]
+	if !ok || osr["VERSION_ID"] == "" {
+		return nil
+	}
+	cycle := lp.cycle(osr["VERSION_ID"])
+	rs := releases(lp.product)
+	i := slices.IndexFunc(rs, func(r vuln.Release) bool { return r.Cycle == cycle })
+	if i < 0 {
+		return nil
+	}
+	r := rs[i]
+	if !passed(r.EOL, now) {
+		return nil
+	}
+	obj := finding.ObjectRef{APIVersion: "dozor.dev/v1", Kind: "Image", Name: im.Ref}
+	name := cmp.Or(osr["PRETTY_NAME"], osr["ID"]+" "+osr["VERSION_ID"])
+	f := finding.Finding{Rule: RuleEOLBase, Severity: RuleEOLBase.Severity, Object: obj,
+		Message: fmt.Sprintf("%s: security support ended %s", name, r.EOL)}
+	if r.EOES != "" && r.EOES != "false" && !passed(r.EOES, now) {
+		f.Severity = finding.Low
+		f.Message = fmt.Sprintf("%s: the distribution's security support ended %s; extended support (LTS) lasts until %s", name, r.EOL, r.EOES)
+	}
+	return []finding.Finding{f}
+}
+
+// passed reports whether an end date ("2026-06-10", or "true") is past.
+func passed(s string, now time.Time) bool {
+	if s == "true" {
+		return true
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	return err == nil && !now.Before(t)
 }

@@ -8,12 +8,15 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
+	"github.com/dozor-dev/dozor/vuln"
 )
 
 func TestCheck(t *testing.T) {
@@ -94,5 +97,39 @@ func TestCheck(t *testing.T) {
 	}
 	if fs := Check(im, w.FS); len(fs) != 0 {
 		t.Errorf("a clean image: %v", fs)
+	}
+}
+
+// TestLifecycle judges Debian releases against the real end-of-life data
+// of ../shared (endoflife.date's), on a fixed day.
+func TestLifecycle(t *testing.T) {
+	eolDir := filepath.Join("..", "..", "..", "shared", "data", "eol")
+	if _, err := os.Stat(eolDir); err != nil {
+		t.Skip("../shared/data/eol is missing: no end-of-life data to judge by")
+	}
+	path := filepath.Join(t.TempDir(), "vuln.db")
+	if _, err := vuln.Import(context.Background(), path, []vuln.Input{{Path: eolDir}}, vuln.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vuln.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	im := &image.Image{Ref: "test"}
+	for version, want := range map[string]string{
+		"10": "high debian 10: security support ended 2022-09-10",
+		"11": "high debian 11: security support ended 2024-08-14",
+		"12": "low debian 12: the distribution's security support ended 2026-07-11; extended support (LTS) lasts until 2028-06-30",
+		"13": "",
+	} {
+		got := ""
+		for _, f := range Lifecycle(im, map[string]string{"ID": "debian", "VERSION_ID": version}, db.EOL, now) {
+			got = f.Severity.String() + " " + f.Message
+		}
+		if got != want {
+			t.Errorf("Debian %s: %q, want %q", version, got, want)
+		}
 	}
 }
