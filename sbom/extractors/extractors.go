@@ -11,12 +11,14 @@ import (
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/lang/golang"
+	"github.com/dozor-dev/dozor/sbom/lang/npm"
+	"github.com/dozor-dev/dozor/sbom/os/apk"
 	"github.com/dozor-dev/dozor/sbom/os/dpkg"
 )
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New(), golang.New()}
+	return []sbom.Extractor{dpkg.New(), apk.New(), golang.New(), npm.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them
