@@ -2,16 +2,14 @@ package golang_test
 
 import (
 	"archive/tar"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
-	"github.com/dozor-dev/dozor/sbom/extractors"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
 // goBinary builds a real Go program that imports a real module (from the
@@ -70,16 +68,7 @@ func TestGoBinaries(t *testing.T) {
 		imagetest.Layer(t, exe("usr/local/bin/renamed-tool", bin), exe("opt/deleted", bin), exe("opt/replaced", bin)),
 		imagetest.Layer(t, imagetest.Whiteout("opt", "deleted"), exe("opt/replaced", []byte("#!/bin/sh\necho not go anymore\n"+strings.Repeat("#", 5000))),
 			exe("bin/true", notGo), imagetest.File("opt/data.bin", string(bin))))
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, extractors.All())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := sbomtest.Scan(t, img)
 	got := map[string]string{}
 	for _, p := range res.Packages {
 		got[p.PURL] = p.Location

@@ -3,7 +3,6 @@ package npm_test
 import (
 	"archive/tar"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -11,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
-	"github.com/dozor-dev/dozor/sbom/extractors"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
 // TestNodeModules finds installed packages, scoped ones and nested ones,
@@ -28,16 +26,7 @@ func TestNodeModules(t *testing.T) {
 			imagetest.File("app/node_modules/@types/node/package.json", `{"name": "@types/node", "version": "20.10.5", "license": {"type": "MIT"}}`),
 			imagetest.File("app/node_modules/send/node_modules/ms/package.json", `{"name": "ms", "version": "2.1.3"}`),
 			imagetest.File("app/node_modules/broken/package.json", `{"name": `)))
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, extractors.All())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := sbomtest.Scan(t, img)
 	var got []string
 	for _, p := range res.Packages {
 		got = append(got, p.PURL+" "+strings.Join(p.Licenses, ",")+" "+p.Location)
@@ -85,16 +74,7 @@ func TestRealPackages(t *testing.T) {
 		}
 	}
 	img := imagetest.Build(t, imagetest.Config{}, imagetest.Layer(t, entries...))
-	out := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, out, img)
-	im, err := image.Open(context.Background(), out, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, extractors.All())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := sbomtest.Scan(t, img)
 	got := map[string]bool{}
 	for _, p := range res.Packages {
 		got[p.Name+"@"+p.Version] = true

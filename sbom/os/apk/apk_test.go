@@ -1,14 +1,11 @@
 package apk_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
-	"github.com/dozor-dev/dozor/sbom/extractors"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
 // installed is an apk database in the format apk writes (no Alpine
@@ -46,16 +43,7 @@ func TestInstalled(t *testing.T) {
 	img := imagetest.Build(t, imagetest.Config{},
 		imagetest.Layer(t, imagetest.File("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\n"),
 			imagetest.File("lib/apk/db/installed", installed)))
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, extractors.All())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := sbomtest.Scan(t, img)
 	var got []string
 	for _, p := range res.Packages {
 		got = append(got, p.PURL+" "+p.SourceName+" "+strings.Join(p.Licenses, ",")+" "+strings.Join(p.Files, ","))

@@ -12,6 +12,7 @@ import (
 	"github.com/dozor-dev/dozor/image/imagetest"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
 // hostImage builds an image of this Debian machine's real dpkg database:
@@ -136,16 +137,7 @@ func TestDistroless(t *testing.T) {
 			imagetest.File("var/lib/dpkg/status.d/libc6.md5sums", "abc  lib/x86_64-linux-gnu/libc.so.6\n"),
 			imagetest.File("var/lib/dpkg/status.d/tzdata", "Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n"),
 			imagetest.File("var/lib/dpkg/status", "Package: gone\nStatus: deinstall ok config-files\nVersion: 1\n\nPackage: ca-certificates\nStatus: install ok installed\nVersion: 20230311\nArchitecture: all\n")))
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, extractors.All())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := sbomtest.Scan(t, img)
 	var got []string
 	for _, p := range res.Packages {
 		got = append(got, p.PURL+" "+p.Location)
