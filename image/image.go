@@ -8,7 +8,8 @@
 // devices, decompression bombs, millions of files) are bounded and
 // reported, not trusted.
 //
-// It is the only package that imports go-containerregistry.
+// It is the only package that imports go-containerregistry, but for the
+// test helpers that build images (image/imagetest, sbom/sbomtest).
 package image
 
 import (
