@@ -153,7 +153,14 @@ func writePaths(w io.Writer, paths []rbac.SubjectPath, carriers []rbac.Carrier, 
 		b.WriteString("\n")
 	}
 	if summary {
-		fmt.Fprintf(&b, "%d subjects have a path to cluster-admin (%d hold its power directly); %d workloads carry one.\n", len(paths), direct, len(carriers))
+		subjects, workloads := "subjects have", "workloads carry"
+		if len(paths) == 1 {
+			subjects = "subject has"
+		}
+		if len(carriers) == 1 {
+			workloads = "workload carries"
+		}
+		fmt.Fprintf(&b, "%d %s a path to cluster-admin (%d with its power directly); %d %s one.\n", len(paths), subjects, direct, len(carriers), workloads)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
