@@ -815,11 +815,11 @@ func (a *analyzer) lifecycle(c *Component, product, cycle string) {
 		l.DaysLeft = &days
 	}
 	switch {
-	case passed(r.EOL, now):
+	case vuln.Passed(r.EOL, now):
 		l.Status = LifeEOL
 	case l.DaysLeft != nil && time.Duration(*l.DaysLeft)*24*time.Hour <= a.opts.EOLWarning:
 		l.Status = LifeEndingSoon
-	case passed(r.EOAS, now):
+	case vuln.Passed(r.EOAS, now):
 		l.Status = LifeSecurityOnly
 	}
 	c.Lifecycle = l
@@ -828,15 +828,6 @@ func (a *analyzer) lifecycle(c *Component, product, cycle string) {
 func dateOf(s string) (time.Time, bool) {
 	t, err := time.Parse(time.DateOnly, s)
 	return t, err == nil
-}
-
-// passed reports whether an end date ("2026-10-27", "true") is past.
-func passed(s string, now time.Time) bool {
-	if s == "true" {
-		return true
-	}
-	t, ok := dateOf(s)
-	return ok && !now.Before(t)
 }
 
 // skew checks kubelets, kube-proxy, the controller manager and the

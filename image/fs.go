@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -241,7 +242,7 @@ func (f *FS) File(name string) (*File, bool) {
 func (f *FS) Sniffed(fn func(file *File, result any)) {
 	var walk func(n *node)
 	walk = func(n *node) {
-		for _, name := range slices.Sorted(mapKeys(n.children)) {
+		for _, name := range slices.Sorted(maps.Keys(n.children)) {
 			c := n.children[name]
 			if c.sniffed != nil {
 				fn(&c.File, c.sniffed)
@@ -259,7 +260,7 @@ func (f *FS) Sniffed(fn func(file *File, result any)) {
 func (f *FS) Walk(fn func(*File) error) error {
 	var walk func(n *node) error
 	walk = func(n *node) error {
-		for _, name := range slices.Sorted(mapKeys(n.children)) {
+		for _, name := range slices.Sorted(maps.Keys(n.children)) {
 			c := n.children[name]
 			if err := fn(&c.File); err != nil {
 				return err
@@ -275,19 +276,9 @@ func (f *FS) Walk(fn func(*File) error) error {
 	return walk(f.root)
 }
 
-func mapKeys(m map[string]*node) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 func entries(n *node) []fs.DirEntry {
 	out := make([]fs.DirEntry, 0, len(n.children))
-	for _, name := range slices.Sorted(mapKeys(n.children)) {
+	for _, name := range slices.Sorted(maps.Keys(n.children)) {
 		out = append(out, fs.FileInfoToDirEntry(info{n.children[name], name}))
 	}
 	return out

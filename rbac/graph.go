@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
@@ -548,7 +549,7 @@ func hostPathGivesNode(p string) string {
 	if p == "" {
 		return ""
 	}
-	p = cleanPath(p)
+	p = path.Clean("/" + p)
 	if p == "/" {
 		return "its root file system"
 	}
@@ -558,23 +559,6 @@ func hostPathGivesNode(p string) string {
 		}
 	}
 	return ""
-}
-
-func cleanPath(p string) string {
-	parts := strings.Split(p, "/")
-	var out []string
-	for _, s := range parts {
-		switch s {
-		case "", ".":
-		case "..":
-			if len(out) > 0 {
-				out = out[:len(out)-1]
-			}
-		default:
-			out = append(out, s)
-		}
-	}
-	return "/" + strings.Join(out, "/")
 }
 
 // nodes links every node to the tokens of the pods on it, and a

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"strings"
 )
@@ -160,11 +161,7 @@ func WriteGraphHTML(w io.Writer, g *Graph) error {
 		return err
 	}
 	page := strings.Replace(graphHTML, "/*DATA*/null", string(js), 1)
-	page = strings.Replace(page, "<title>Graph</title>", "<title>"+htmlEscape(g.Title)+"</title>", 1)
+	page = strings.Replace(page, "<title>Graph</title>", "<title>"+html.EscapeString(g.Title)+"</title>", 1)
 	_, err = io.WriteString(w, page)
 	return err
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
 }

@@ -160,6 +160,16 @@ type Release struct {
 	LTS    bool   `json:"lts,omitempty"`
 }
 
+// Passed reports whether an end date of a Release ("2026-10-27", or
+// "true") is past at now; "false", "" and what is not a date are not.
+func Passed(date string, now time.Time) bool {
+	if date == "true" {
+		return true
+	}
+	t, err := time.Parse(time.DateOnly, date)
+	return err == nil && !now.Before(t)
+}
+
 // FeedItem is a CVE of the Kubernetes project's official CVE feed.
 type FeedItem struct {
 	Summary   string `json:"summary,omitempty"`

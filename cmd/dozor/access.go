@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -174,9 +173,7 @@ not all be read (the answer may be incomplete).`,
 					p := r.Pattern
 					out = append(out, riskJSON{ID: p.ID, Name: p.Name, Title: p.Title, Severity: p.Severity.String(), Techniques: p.Techniques, Why: p.Why, Risk: r})
 				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(out); jerr != nil {
+				if jerr := writeJSON(w, out); jerr != nil {
 					return jerr
 				}
 				return err
@@ -263,9 +260,7 @@ not all be read (the answer may be incomplete).`,
 					}
 					out = append(out, grantJSON{Subject: g.Subject, Binding: g.Binding.Name, Kind: kind, NS: g.Binding.Namespace, RoleRef: g.Binding.RoleRef})
 				}
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(out); jerr != nil {
+				if jerr := writeJSON(w, out); jerr != nil {
 					return jerr
 				}
 				return err
@@ -344,9 +339,7 @@ not all be read (the answer may be incomplete).`,
 			}
 			w := cmd.OutOrStdout()
 			if f.output == "json" {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if jerr := enc.Encode(perms); jerr != nil {
+				if jerr := writeJSON(w, perms); jerr != nil {
 					return jerr
 				}
 				return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -212,9 +211,7 @@ func writePathsJSON(w io.Writer, g *rbac.Graph, paths []rbac.SubjectPath, carrie
 		} `json:"graph"`
 	}{Subjects: paths, Workloads: carriers}
 	out.Graph.Vertices, out.Graph.Edges = len(g.Vertices), len(g.Edges)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return writeJSON(w, out)
 }
 
 // drawing is the tree of the paths listed, for DOT, Mermaid and HTML.

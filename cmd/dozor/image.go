@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -169,9 +168,7 @@ but entries were skipped (see the warnings).`,
 			case "spdx":
 				err = format.WriteSPDX(out, subject, s.Packages)
 			case "json":
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(s)
+				err = writeJSON(out, s)
 			default:
 				err = writeImage(out, s, listPackages)
 			}

@@ -288,25 +288,16 @@ func Lifecycle(im *image.Image, osr map[string]string, releases func(product str
 		return nil
 	}
 	r := rs[i]
-	if !passed(r.EOL, now) {
+	if !vuln.Passed(r.EOL, now) {
 		return nil
 	}
 	obj := finding.ObjectRef{APIVersion: "dozor.dev/v1", Kind: "Image", Name: im.Ref}
 	name := cmp.Or(osr["PRETTY_NAME"], osr["ID"]+" "+osr["VERSION_ID"])
 	f := finding.Finding{Rule: RuleEOLBase, Severity: RuleEOLBase.Severity, Object: obj,
 		Message: fmt.Sprintf("%s: security support ended %s", name, r.EOL)}
-	if r.EOES != "" && r.EOES != "false" && !passed(r.EOES, now) {
+	if r.EOES != "" && r.EOES != "false" && !vuln.Passed(r.EOES, now) {
 		f.Severity = finding.Low
 		f.Message = fmt.Sprintf("%s: the distribution's security support ended %s; extended support (LTS) lasts until %s", name, r.EOL, r.EOES)
 	}
 	return []finding.Finding{f}
-}
-
-// passed reports whether an end date ("2026-06-10", or "true") is past.
-func passed(s string, now time.Time) bool {
-	if s == "true" {
-		return true
-	}
-	t, err := time.Parse(time.DateOnly, s)
-	return err == nil && !now.Before(t)
 }
