@@ -261,6 +261,9 @@ type Walk struct {
 	// Stats are per layer, base first.
 	Stats    []LayerStats
 	Warnings []Warning
+	// Deleted are what whiteouts and opaque directories removed of lower
+	// layers (at most 10,000), in the order of the layers.
+	Deleted []Deletion
 }
 
 // FS streams the layers once, in order, and returns the final file
@@ -292,7 +295,7 @@ func (im *Image) FS(ctx context.Context, opts Options) (*Walk, error) {
 		}
 		return nil
 	})
-	return &Walk{FS: w.fs, Stats: w.Stats, Warnings: w.Warnings}, nil
+	return &Walk{FS: w.fs, Stats: w.Stats, Warnings: w.Warnings, Deleted: w.Deleted}, nil
 }
 
 // rootFS reads a root file system directory's metadata without following

@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +107,15 @@ func TestLayers(t *testing.T) {
 	}
 	if w.Stats[1].Whiteouts != 3 || f.Files != 4 {
 		t.Errorf("stats %+v, %d files", w.Stats, f.Files)
+	}
+	// What they deleted is on record, with the layers and file counts.
+	var deleted []string
+	for _, d := range w.Deleted {
+		deleted = append(deleted, fmt.Sprintf("%s %d>%d %d", d.Path, d.Added, d.Layer, d.Files))
+	}
+	slices.Sort(deleted)
+	if got := strings.Join(deleted, ", "); got != "etc/passwd 0>1 1, opt/keep 0>1 1, opt/old 0>1 1, var/cache 0>1 1" {
+		t.Errorf("deleted: %s", got)
 	}
 	if err := fstest.TestFS(f, "etc/os-release", "opt/new", "usr/lib/libc.so", "bin/hard"); err != nil {
 		t.Error(err)

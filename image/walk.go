@@ -84,6 +84,23 @@ type LayerStats struct {
 	Whiteouts int   `json:"whiteouts"`
 }
 
+// Deletion is a file or directory of a lower layer that a whiteout or an
+// opaque directory deleted: evidence of what a build removed (a package
+// database, say) even though the final file system no longer has it.
+type Deletion struct {
+	// Path is clean and relative to the root.
+	Path string `json:"path"`
+	// Layer deleted it; Added is the layer that had written it.
+	Layer int `json:"layer"`
+	Added int `json:"added"`
+	// Files counts the regular files deleted with it (itself, or the
+	// directory's).
+	Files int `json:"files"`
+}
+
+// maxDeletions bounds the deletions recorded.
+const maxDeletions = 10_000
+
 // walker applies layers, one tar stream each, to a file system.
 type walker struct {
 	fs       *FS
@@ -95,6 +112,26 @@ type walker struct {
 	kept     int64
 	Warnings []Warning
 	Stats    []LayerStats
+	Deleted  []Deletion
+}
+
+// deleted records that layer deleted n, a child of the tree.
+func (w *walker) deleted(layer int, n *node) {
+	if len(w.Deleted) >= maxDeletions {
+		return
+	}
+	d := Deletion{Path: n.Path, Layer: layer, Added: n.Layer}
+	var count func(*node)
+	count = func(n *node) {
+		if n.Mode.IsRegular() {
+			d.Files++
+		}
+		for _, c := range n.children {
+			count(c)
+		}
+	}
+	count(n)
+	w.Deleted = append(w.Deleted, d)
 }
 
 func newWalker(limits Limits, keep Keep, sniffer Sniffer) *walker {
@@ -147,6 +184,7 @@ func (w *walker) apply(ctx context.Context, layer int, r io.Reader) error {
 			if d := w.dirNode(layer, dir); d != nil {
 				for k, c := range d.children {
 					if c.Layer < layer {
+						w.deleted(layer, c)
 						delete(d.children, k)
 					}
 				}
@@ -155,7 +193,10 @@ func (w *walker) apply(ctx context.Context, layer int, r io.Reader) error {
 		case strings.HasPrefix(base, ".wh."):
 			stats.Whiteouts++
 			if d := w.existingDir(dir); d != nil {
-				delete(d.children, strings.TrimPrefix(base, ".wh."))
+				if c := d.children[strings.TrimPrefix(base, ".wh.")]; c != nil {
+					w.deleted(layer, c)
+					delete(d.children, strings.TrimPrefix(base, ".wh."))
+				}
 			}
 			continue
 		}

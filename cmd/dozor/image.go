@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/image"
+	"github.com/dozor-dev/dozor/image/evasion"
 	"github.com/dozor-dev/dozor/image/hardening"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
@@ -33,6 +34,10 @@ type imageSummary struct {
 		Path                      string `json:"path"`
 		Layer                     int    `json:"layer"`
 	} `json:"os,omitempty"`
+	// FilesSay is the operating system the image's files say it has,
+	// when its os-release is missing or says another (DZ-EVA-001); the
+	// packages are matched as of this one.
+	FilesSay map[string]string `json:"filesSay,omitempty"`
 	User       string   `json:"user"`
 	Entrypoint []string `json:"entrypoint,omitempty"`
 	Cmd        []string `json:"cmd,omitempty"`
@@ -58,6 +63,8 @@ type imageFinding struct {
 	Title    string `json:"title"`
 	Severity string `json:"severity"`
 	Message  string `json:"message"`
+	// Evidence backs a scanner-evasion finding.
+	Evidence []string `json:"evidence,omitempty"`
 }
 
 type imageDB struct {
@@ -105,18 +112,26 @@ but entries were skipped (see the warnings).`,
 			if !slices.Contains([]string{"table", "json", "cyclonedx", "spdx"}, output) {
 				return usageError("--output: unknown format %q (want table, json, cyclonedx or spdx)", output)
 			}
-			opts := image.Options{Platform: platform, Keep: hardening.Wants}
+			opts := image.Options{Platform: platform, Keep: func(p string, size int64) bool { return hardening.Wants(p, size) || evasion.Wants(p, size) }}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			im, err := image.Open(ctx, args[0], opts)
 			if err != nil {
 				return err
 			}
-			res, err := extractors.Run(ctx, im, opts, extractors.All())
+			exs := imageExtractors()
+			res, err := extractors.Run(ctx, im, opts, exs)
 			if err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
 			}
+			// Doctored images: the evidence, and the packages listed again
+			// as of the distribution the files say when os-release lies.
+			ev := evasion.Check(evasion.Input{Image: im, Walk: res.Walk, Packages: res.Packages})
+			if ev.OS != nil {
+				res.Packages = extractors.Extract(res.Walk, ev.OS, exs).Packages
+			}
 			s := summarize(im, res.Walk)
+			s.FilesSay = ev.OS
 			s.Packages = res.Packages
 			if s.Packages == nil {
 				s.Packages = []sbom.Package{}
@@ -126,6 +141,9 @@ but entries were skipped (see the warnings).`,
 			}
 			for _, f := range hardening.Check(im, res.Walk.FS) {
 				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
+			}
+			for _, f := range ev.Findings {
+				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message, Evidence: f.Evidence})
 			}
 			if s.Findings == nil {
 				s.Findings = []imageFinding{}
@@ -142,16 +160,13 @@ but entries were skipped (see the warnings).`,
 				var merrs []error
 				s.Vulnerabilities, merrs = match.Packages(vdb, s.Packages)
 				if s.Vulnerabilities == nil {
-					for _, f := range hardening.Check(im, res.Walk.FS) {
-						s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
-					}
-					if s.Findings == nil {
-						s.Findings = []imageFinding{}
-					}
 					s.Vulnerabilities = []match.Finding{}
 				}
 				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
-				if osr, _ := res.Walk.FS.OSRelease(); osr != nil {
+				if osr, _ := res.Walk.FS.OSRelease(); osr != nil || ev.OS != nil {
+					if ev.OS != nil {
+						osr = ev.OS
+					}
 					for _, f := range hardening.Lifecycle(im, osr, vdb.EOL, time.Now()) {
 						s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
 					}
@@ -186,6 +201,12 @@ but entries were skipped (see the warnings).`,
 	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
 	return cmd
+}
+
+// imageExtractors are the SBOM extractors, and the sniffer of packed
+// executables that the evasion checks read, run in one walk.
+func imageExtractors() []sbom.Extractor {
+	return append(extractors.All(), evasion.Sniffer{})
 }
 
 func summarize(im *image.Image, w *image.Walk) *imageSummary {
@@ -238,6 +259,9 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 		fmt.Fprintf(&b, "OS:         %s (%s, layer %d)\n", s.OS.PrettyName, s.OS.Path, s.OS.Layer)
 	} else {
 		b.WriteString("OS:         unknown (no os-release)\n")
+	}
+	if s.FilesSay != nil {
+		fmt.Fprintf(&b, "            but its files say %s: matched as that (see DZ-EVA-001)\n", s.FilesSay["PRETTY_NAME"])
 	}
 	user := s.User
 	if user == "" && s.Source != image.SourceRootFS {
@@ -307,6 +331,9 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 		fmt.Fprintln(tw, "SEVERITY\tCHECK\tFINDING")
 		for _, f := range s.Findings {
 			fmt.Fprintf(tw, "%s\t%s\t%s: %s\n", strings.ToUpper(f.Severity), f.CheckID, f.Title, f.Message)
+			for _, e := range f.Evidence {
+				fmt.Fprintf(tw, "\t\t  - %s\n", e)
+			}
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,5 +116,66 @@ func TestImageCommand(t *testing.T) {
 	}
 	if r := dozor(t, "", "image", host+"/shop/web:1", "--platform", "not/a/valid/platform/x"); r.code != 2 {
 		t.Errorf("a bad platform: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestImageDoctored: an image whose os-release claims Alpine and whose
+// dpkg database is gone is still matched as the Debian 12 its files say
+// it is, through the package recovered from its changelog; the evasion
+// finding gives the evidence; hardening findings are listed once.
+func TestImageDoctored(t *testing.T) {
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	_, _ = zw.Write([]byte("openssl (3.0.11-1~deb12u2) bookworm-security; urgency=medium\n\n  * Fix CVE-2023-5678.\n"))
+	_ = zw.Close()
+	img := imagetest.Build(t, imagetest.Config{CreatedBy: []string{"ADD rootfs.tar /", "RUN rm -rf /var/lib/dpkg && echo ID=alpine > /etc/os-release"}},
+		imagetest.Layer(t, imagetest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"), imagetest.File("etc/debian_version", "12.2\n"),
+			imagetest.File("var/lib/dpkg/status", "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n"),
+			imagetest.File("usr/share/doc/libssl3/changelog.Debian.gz", gz.String()), imagetest.File("usr/lib/x86_64-linux-gnu/libc.so.6", "glibc")),
+		imagetest.Layer(t, imagetest.Whiteout("var/lib", "dpkg"), imagetest.File("etc/os-release", "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.19.1\nPRETTY_NAME=\"Alpine Linux v3.19\"\n")))
+	dir := t.TempDir()
+	imagetest.WriteLayout(t, filepath.Join(dir, "oci"), img)
+	dbPath := filepath.Join(dir, "vuln.db")
+	if r := dozor(t, "", "db", "import", "--db", dbPath, filepath.Join("..", "..", "vuln", "match", "testdata", "debian")); r.code != 0 {
+		t.Fatalf("db import: exit %d: %s", r.code, r.stderr)
+	}
+	r := dozor(t, "", "image", filepath.Join(dir, "oci"), "--db", dbPath, "-o", "json")
+	var s struct {
+		FilesSay map[string]string
+		Packages []struct{ Name, Version, PURL, Extractor string }
+		Findings []struct {
+			CheckID, Severity, Message string
+			Evidence                   []string
+		}
+		Vulnerabilities []struct {
+			ID      string
+			Package struct{ Matched string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	if s.FilesSay["ID"] != "debian" || s.FilesSay["VERSION_ID"] != "12" || len(s.Packages) != 1 || s.Packages[0].Extractor != "dpkg-recovered" ||
+		s.Packages[0].PURL != "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?distro=debian-12&upstream=openssl" {
+		t.Errorf("what the files say, and the package recovered: %+v %+v", s.FilesSay, s.Packages)
+	}
+	if len(s.Vulnerabilities) != 1 || s.Vulnerabilities[0].ID != "CVE-2023-5678" || s.Vulnerabilities[0].Package.Matched != "openssl 3.0.11-1~deb12u2 (Debian:12)" {
+		t.Errorf("vulnerabilities: %+v", s.Vulnerabilities)
+	}
+	seen := map[string]int{}
+	for _, f := range s.Findings {
+		seen[f.CheckID]++
+		if f.CheckID == "DZ-EVA-001" && (f.Severity != "high" || !strings.Contains(f.Message, "says Alpine Linux v3.19, but the image's files say it is Debian 12") ||
+			!slices.Contains(f.Evidence, `/etc/debian_version says "12.2"`)) {
+			t.Errorf("DZ-EVA-001: %+v", f)
+		}
+	}
+	if seen["DZ-EVA-001"] != 1 || seen["DZ-IMH-001"] != 1 {
+		t.Errorf("findings: %+v", s.Findings)
+	}
+	r = dozor(t, "", "image", filepath.Join(dir, "oci"), "--db", dbPath)
+	if !strings.Contains(r.stdout, "OS:         Alpine Linux v3.19 (/etc/os-release, layer 1)\n            but its files say Debian 12: matched as that (see DZ-EVA-001)") ||
+		!strings.Contains(r.stdout, `  - /etc/debian_version says "12.2"`) {
+		t.Errorf("table:\n%s", r.stdout)
 	}
 }

@@ -7,9 +7,13 @@ package imagetest
 import (
 	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"io"
+	"io/fs"
 	"log"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,18 +67,7 @@ func Layer(t testing.TB, entries ...Entry) v1.Layer {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
-		h := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: e.Mode, Linkname: e.Link, ModTime: time.Unix(1700000000, 0)}
-		var body io.Reader = strings.NewReader(e.Body)
-		if e.Type == tar.TypeReg {
-			h.Size = int64(len(e.Body))
-			if e.Zeros > 0 {
-				h.Size, body = e.Zeros, io.LimitReader(zeros{}, e.Zeros)
-			}
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.Copy(tw, body); err != nil {
+		if err := writeEntry(tw, e); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -87,6 +80,22 @@ func Layer(t testing.TB, entries ...Entry) v1.Layer {
 		t.Fatal(err)
 	}
 	return l
+}
+
+func writeEntry(tw *tar.Writer, e Entry) error {
+	h := &tar.Header{Name: e.Name, Typeflag: e.Type, Mode: e.Mode, Linkname: e.Link, ModTime: time.Unix(1700000000, 0)}
+	var body io.Reader = strings.NewReader(e.Body)
+	if e.Type == tar.TypeReg {
+		h.Size = int64(len(e.Body))
+		if e.Zeros > 0 {
+			h.Size, body = e.Zeros, io.LimitReader(zeros{}, e.Zeros)
+		}
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	_, err := io.Copy(tw, body)
+	return err
 }
 
 type zeros struct{}
@@ -179,4 +188,92 @@ func WriteArchive(t testing.TB, path, tag string, img v1.Image) {
 	if err := tarball.WriteToFile(path, tg, img); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// DirLayer makes a layer of a directory tree as it is on disk (a root
+// file system debootstrap made, say): directories, regular files with
+// their contents and modes, symbolic links; skip leaves out paths
+// (relative, slash-separated) it returns true for, with what is under
+// them; extra entries follow, in the same layer. The layer is compressed
+// fast: it may be hundreds of megabytes.
+func DirLayer(t testing.TB, dir string, skip func(rel string) bool, extra ...Entry) v1.Layer {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || rel == "." {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if skip != nil && skip(rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		} else if !fi.Mode().IsRegular() && !fi.IsDir() {
+			return nil // devices and sockets are not in images
+		}
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return err
+		}
+		h.Name = rel
+		if fi.IsDir() {
+			h.Name += "/"
+		}
+		h.Uname, h.Gname = "", ""
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			_ = f.Close()
+			return err
+		}
+		return nil
+	})
+	for _, e := range extra {
+		if err == nil {
+			err = writeEntry(tw, e)
+		}
+	}
+	if err == nil {
+		err = tw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Compressed once, here, rather than each time the layer is read.
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if _, err := zw.Write(buf.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := gz.Bytes()
+	l, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

@@ -18,7 +18,7 @@ import (
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New(), apk.New(), golang.New(), npm.New()}
+	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them
@@ -103,6 +103,13 @@ func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Ex
 		return nil, err
 	}
 	osr, _ := w.FS.OSRelease()
+	return Extract(w, osr, exs), nil
+}
+
+// Extract runs the extractors over an image already walked, with the
+// os-release fields given: the image's own, or what evasion checks
+// found it really is when its os-release lies.
+func Extract(w *image.Walk, osr map[string]string, exs []sbom.Extractor) *Result {
 	sc := &sbom.Context{FS: w.FS, OSRelease: osr}
 	res := &Result{Walk: w}
 	for _, e := range exs {
@@ -111,5 +118,5 @@ func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Ex
 		res.Errors = append(res.Errors, errs...)
 	}
 	sbom.Sort(res.Packages)
-	return res, nil
+	return res
 }
