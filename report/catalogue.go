@@ -10,6 +10,7 @@ import (
 	"github.com/dozor-dev/dozor/check"
 	"github.com/dozor-dev/dozor/check/builtin"
 	"github.com/dozor-dev/dozor/component"
+	"github.com/dozor-dev/dozor/image/imagescan"
 	"github.com/dozor-dev/dozor/rbac"
 )
 
@@ -71,6 +72,8 @@ func appliesTo(c *check.Check) string {
 		return "objects deployed together (cross-object)"
 	case c.Kinds == nil:
 		return "every object"
+	case len(c.Kinds) == 0 && slices.Contains(c.Tags, "image"):
+		return "the images workloads run (`dozor scan cluster --images`) and images scanned alone (`dozor image`; docs/images.md)"
 	case len(c.Kinds) == 0:
 		return "the cluster's own components (`dozor scan cluster`, `dozor components`; docs/components.md)"
 	}
@@ -113,11 +116,11 @@ func wrap(text string, width int, indent string) string {
 }
 
 // CatalogueSets are the checks the catalogue lists: the built-in checks,
-// and the component rules of cluster scans (their findings come from the
-// component analysis, not from objects).
+// the component rules of cluster scans (their findings come from the
+// component analysis, not from objects), and the image rules.
 func CatalogueSets() []builtin.Set {
 	return append(slices.Clone(builtin.Sets), builtin.Set{Name: "Access paths", Checks: rbac.Checks},
-		builtin.Set{Name: "Cluster components", Checks: component.Checks})
+		builtin.Set{Name: "Cluster components", Checks: component.Checks}, builtin.Set{Name: "Images", Checks: imagescan.Checks})
 }
 
 // CatalogueChecks are the checks of CatalogueSets, in order.

@@ -14,10 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dozor-dev/dozor/image"
-	"github.com/dozor-dev/dozor/image/evasion"
-	"github.com/dozor-dev/dozor/image/hardening"
+	"github.com/dozor-dev/dozor/image/imagescan"
 	"github.com/dozor-dev/dozor/sbom"
-	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/format"
 	"github.com/dozor-dev/dozor/vuln"
 	"github.com/dozor-dev/dozor/vuln/match"
@@ -37,10 +35,10 @@ type imageSummary struct {
 	// FilesSay is the operating system the image's files say it has,
 	// when its os-release is missing or says another (DZ-EVA-001); the
 	// packages are matched as of this one.
-	FilesSay map[string]string `json:"filesSay,omitempty"`
-	User       string   `json:"user"`
-	Entrypoint []string `json:"entrypoint,omitempty"`
-	Cmd        []string `json:"cmd,omitempty"`
+	FilesSay   map[string]string `json:"filesSay,omitempty"`
+	User       string            `json:"user"`
+	Entrypoint []string          `json:"entrypoint,omitempty"`
+	Cmd        []string          `json:"cmd,omitempty"`
 	// EnvNames are the names of the environment variables; their values
 	// are never reported (they often hold credentials).
 	EnvNames []string `json:"envNames"`
@@ -112,43 +110,9 @@ but entries were skipped (see the warnings).`,
 			if !slices.Contains([]string{"table", "json", "cyclonedx", "spdx"}, output) {
 				return usageError("--output: unknown format %q (want table, json, cyclonedx or spdx)", output)
 			}
-			opts := image.Options{Platform: platform, Keep: func(p string, size int64) bool { return hardening.Wants(p, size) || evasion.Wants(p, size) }}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
-			im, err := image.Open(ctx, args[0], opts)
-			if err != nil {
-				return err
-			}
-			exs := imageExtractors()
-			res, err := extractors.Run(ctx, im, opts, exs)
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			// Doctored images: the evidence, and the packages listed again
-			// as of the distribution the files say when os-release lies.
-			ev := evasion.Check(evasion.Input{Image: im, Walk: res.Walk, Packages: res.Packages})
-			if ev.OS != nil {
-				res.Packages = extractors.Extract(res.Walk, ev.OS, exs).Packages
-			}
-			s := summarize(im, res.Walk)
-			s.FilesSay = ev.OS
-			s.Packages = res.Packages
-			if s.Packages == nil {
-				s.Packages = []sbom.Package{}
-			}
-			for _, e := range res.Errors {
-				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
-			}
-			for _, f := range hardening.Check(im, res.Walk.FS) {
-				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
-			}
-			for _, f := range ev.Findings {
-				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message, Evidence: f.Evidence})
-			}
-			if s.Findings == nil {
-				s.Findings = []imageFinding{}
-			}
-			s.Vulnerabilities = []match.Finding{}
+			o := imagescan.Options{Platform: platform}
 			vdb, err := db.open()
 			switch {
 			case errors.Is(err, vuln.ErrNoDatabase):
@@ -157,26 +121,31 @@ but entries were skipped (see the warnings).`,
 				return err
 			default:
 				defer func() { _ = vdb.Close() }()
-				var merrs []error
-				s.Vulnerabilities, merrs = match.Packages(vdb, s.Packages)
-				if s.Vulnerabilities == nil {
-					s.Vulnerabilities = []match.Finding{}
-				}
+				o.DB = vdb
+			}
+			r, err := imagescan.Scan(ctx, args[0], o)
+			if err != nil {
+				return err
+			}
+			s := summarize(r.Image, r.Walk)
+			s.FilesSay, s.Packages = r.FilesSay, r.Packages
+			if s.Packages == nil {
+				s.Packages = []sbom.Package{}
+			}
+			for _, e := range r.Errors {
+				fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
+			}
+			s.Findings = []imageFinding{}
+			for _, f := range r.Findings {
+				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message, Evidence: f.Evidence})
+			}
+			s.Vulnerabilities = []match.Finding{}
+			if vdb != nil {
+				s.Vulnerabilities = append(s.Vulnerabilities, r.Vulnerabilities...)
 				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
-				if osr, _ := res.Walk.FS.OSRelease(); osr != nil || ev.OS != nil {
-					if ev.OS != nil {
-						osr = ev.OS
-					}
-					for _, f := range hardening.Lifecycle(im, osr, vdb.EOL, time.Now()) {
-						s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message})
-					}
-				}
-				for _, e := range merrs {
-					fmt.Fprintln(cmd.ErrOrStderr(), "dozor:", e)
-				}
 			}
 			out := cmd.OutOrStdout()
-			subject := format.Subject{Name: im.Ref, Digest: im.Digest, ToolVersion: toolVersion(), Created: time.Now()}
+			subject := format.Subject{Name: r.Image.Ref, Digest: r.Image.Digest, ToolVersion: toolVersion(), Created: time.Now()}
 			switch output {
 			case "cyclonedx":
 				err = format.WriteCycloneDX(out, subject, s.Packages)
@@ -190,7 +159,7 @@ but entries were skipped (see the warnings).`,
 			if err != nil {
 				return err
 			}
-			if len(s.Warnings) > 0 || len(res.Errors) > 0 {
+			if len(s.Warnings) > 0 || len(r.Errors) > 0 {
 				return exitError{exitPartial}
 			}
 			return nil
@@ -201,12 +170,6 @@ but entries were skipped (see the warnings).`,
 	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
 	return cmd
-}
-
-// imageExtractors are the SBOM extractors, and the sniffer of packed
-// executables that the evasion checks read, run in one walk.
-func imageExtractors() []sbom.Extractor {
-	return append(extractors.All(), evasion.Sniffer{})
 }
 
 func summarize(im *image.Image, w *image.Walk) *imageSummary {

@@ -24,6 +24,7 @@ import (
 	"github.com/dozor-dev/dozor/component"
 	"github.com/dozor-dev/dozor/examples"
 	"github.com/dozor-dev/dozor/finding"
+	"github.com/dozor-dev/dozor/image/imagescan"
 	"github.com/dozor-dev/dozor/k8s"
 	"github.com/dozor-dev/dozor/k8s/helm"
 	"github.com/dozor-dev/dozor/k8s/kustomize"
@@ -58,6 +59,10 @@ type scanFlags struct {
 	allNamespaces  bool
 	components     bool
 	db             dbFlags
+	// images scans the images the cluster's workloads run.
+	images           bool
+	imagePullSecrets bool
+	imageParallel    int
 }
 
 func newScanCommand() *cobra.Command {
@@ -154,6 +159,9 @@ retries): the report lists them.`,
 	fl.BoolVarP(&f.allNamespaces, "all-namespaces", "A", false, "read every namespace (the default)")
 	fl.StringSliceVar(&f.cluster.Kinds, "kinds", nil, "read only these resources: pods, Deployment, deployments.apps (comma-separated)")
 	fl.BoolVar(&f.cluster.ReadSecrets, "read-secrets", false, "read Secrets in full (by default only their metadata); values are never printed")
+	fl.BoolVar(&f.images, "images", false, "scan every image the workloads run, once per digest: vulnerabilities (with --db), hardening, and signs of scanner evasion, raised on each workload that runs it (credentials from the Docker config file)")
+	fl.BoolVar(&f.imagePullSecrets, "image-pull-secrets", false, "with --images, also pull with the workloads' image pull secrets (theirs and their service accounts'): reads those Secrets, which needs get on them")
+	fl.IntVar(&f.imageParallel, "image-parallel", 4, "with --images, how many images to scan at a time")
 	fl.BoolVar(&f.components, "components", true, "match the cluster's own components (control plane, kubelets, runtimes, kernels, OS) against the vulnerability database (dozor db update) and end-of-life data")
 	f.db.register(fl, true)
 	// The scan command's Helm flags do not apply; the cluster decides.
@@ -195,6 +203,9 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	all := append(builtin.All(), rbac.Checks()...)
 	if clusterScan && f.components {
 		all = append(all, component.Checks()...)
+	}
+	if clusterScan && f.images {
+		all = append(all, imagescan.Checks()...)
 	}
 	checks := check.Select(all, sel)
 	if len(checks) == 0 {
@@ -265,6 +276,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	defer stop()
 	var source scan.ObjectSource
 	var comps *clusterComponents
+	var images *clusterImages
 	var analyze func([]*k8s.Object) []scan.ObjectFinding
 	if clusterScan {
 		c, err := live.Connect(ctx, f.cluster)
@@ -284,6 +296,12 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 		if comps != nil {
 			defer func() { _ = comps.db.Close() }()
 			analyze = comps.analyze(c)
+		}
+		if images, err = imagesOf(ctx, f, checks, c, comps, cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+		if images != nil {
+			analyze = chainAnalyses(analyze, images.analyze)
 		}
 		if os.Getenv("GOGC") == "" {
 			// A cluster scan holds every object until the cross-object
@@ -347,6 +365,11 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	}
 	if comps != nil {
 		if code := comps.finish(f, cmd.ErrOrStderr()); code != exitClean {
+			return exitError{code}
+		}
+	}
+	if images != nil {
+		if code := images.finish(cmd.ErrOrStderr()); code != exitClean && exitCode(res, failOn) != exitInvalid {
 			return exitError{code}
 		}
 	}

@@ -43,16 +43,16 @@ var (
 	RulePackageDB = rule("DZ-EVA-002", "package-database-missing", "OS package database missing while its files remain", finding.High,
 		"The operating system's package database (dpkg, apk or rpm) is missing, or lists far fewer packages than the files in system directories show, while the packages' files remain. Scanners list packages from the database only: without it they report no vulnerabilities at all.",
 		"Do not delete /var/lib/dpkg, /lib/apk/db or /var/lib/rpm in images; rebuild from an unmodified base.")
-	RuleLockfile = rule("DZ-EVA-003", "lockfile-hidden", "Dependency lockfile renamed, deleted or replaced by a link", finding.Medium,
+	RuleLockfile = rule("DZ-EVA-003", "lockfile-hidden", "dependency lockfile renamed, deleted or replaced by a link", finding.Medium,
 		"A language lockfile (package-lock.json, yarn.lock, Gemfile.lock, poetry.lock, Cargo.lock, ...) is a symbolic link, has been renamed, or was deleted in a later layer. Scanners read lockfiles that are regular files with their usual names: a link or a new name hides every dependency from them.",
 		"Keep lockfiles as regular files with their usual names, or leave them out of the image deliberately and scan the installed packages.")
-	RuleMetadata = rule("DZ-EVA-004", "package-metadata-deleted", "Installed language packages' metadata deleted", finding.Medium,
+	RuleMetadata = rule("DZ-EVA-004", "package-metadata-deleted", "installed language packages' metadata deleted", finding.Medium,
 		"Installed packages remain (node_modules directories, Python packages in site-packages) but the metadata scanners identify them by is gone: package.json files, .dist-info or .egg-info directories. Scanners then report none of them.",
 		"Do not delete package metadata from installed dependencies; prune dependencies with the package manager instead.")
-	RulePacked = rule("DZ-EVA-005", "packed-executable", "Executables are packed", finding.Medium,
+	RulePacked = rule("DZ-EVA-005", "packed-executable", "executables are packed", finding.Medium,
 		"Executables are compressed with an executable packer (UPX): their build information (Go modules, Rust crates) and version strings are unreadable to scanners, and packing is common in malware.",
 		"Ship unpacked executables; compress the image's layers instead.")
-	RuleSquashed = rule("DZ-EVA-006", "squashed-image", "Operating system and application squashed into one layer", finding.Low,
+	RuleSquashed = rule("DZ-EVA-006", "squashed-image", "operating system and application squashed into one layer", finding.Low,
 		"The image is a single layer that holds both an operating system and an application: its base image and build steps are gone from its history, which is how a FROM scratch copy of a doctored file system hides what was done to it.",
 		"Build the application on top of a named base image, in layers, so that the base can be identified and its provenance checked.")
 )

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/k8s"
 )
@@ -76,4 +78,16 @@ func (c *Cluster) Count(ctx context.Context, r Resource, namespace string) (int6
 		return 0, &gap
 	}
 	return n, nil
+}
+
+// Secret reads one Secret in full. It is for what the user asked for by
+// name (a workload's image pull secrets, with --image-pull-secrets); the
+// values are the caller's to keep to itself.
+func (c *Cluster) Secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	var s corev1.Secret
+	p := "/api/v1/namespaces/" + url.PathEscape(namespace) + "/secrets/" + url.PathEscape(name)
+	if err := c.getJSON(ctx, p, &s); err != nil {
+		return nil, fmt.Errorf("Secret %s/%s: %w", namespace, name, c.describe(err))
+	}
+	return &s, nil
 }
