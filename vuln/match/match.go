@@ -31,6 +31,13 @@ type Finding struct {
 	Fixed []string `json:"fixed"`
 	KEV   bool     `json:"kev,omitempty"`
 	EPSS  float64  `json:"epss,omitempty"`
+	// Distro is the distribution's own rating of the vulnerability in its
+	// package ("unimportant", "low", ...), where it gives one.
+	Distro string `json:"distroRating,omitempty"`
+	// Verdict is the distribution's word that lowers the finding: it rates
+	// the vulnerability unimportant (or negligible) in its build, whose
+	// severity is then low at most.
+	Verdict string `json:"verdict,omitempty"`
 	// Package is what is affected, and where it is in the image.
 	Package PackageRef `json:"package"`
 }
@@ -47,24 +54,41 @@ type PackageRef struct {
 	Matched string `json:"matched"`
 }
 
+// ecosystems are OSV's names of the language ecosystems, by purl type.
+var ecosystems = map[string]string{
+	packageurl.TypeGolang: "Go", packageurl.TypeNPM: "npm", packageurl.TypePyPi: "PyPI", packageurl.TypeMaven: "Maven",
+	packageurl.TypeCargo: "crates.io", packageurl.TypeGem: "RubyGems", packageurl.TypeComposer: "Packagist", packageurl.TypeNuget: "NuGet",
+}
+
 // Query is what the database is asked for a package: ecosystem, name
 // and version; ok is false for packages of no ecosystem it knows.
+// Distribution packages are asked by source package in their release's
+// ecosystem ("Debian:12", "Alpine:v3.19"); language packages by the name
+// their ecosystem's advisories use (npm's @scope/name, Maven's
+// group:artifact, Packagist's vendor/name).
 func Query(p *sbom.Package) (eco, name, version string, ok bool) {
+	u, err := packageurl.FromString(p.PURL)
+	if err != nil {
+		return "", "", "", false
+	}
 	switch p.Type {
-	case packageurl.TypeDebian:
-		distro := ""
-		if u, err := packageurl.FromString(p.PURL); err == nil {
-			distro = u.Qualifiers.Map()["distro"]
-		}
-		id, release, found := strings.Cut(distro, "-")
+	case packageurl.TypeDebian, packageurl.TypeApk:
+		id, release, found := strings.Cut(u.Qualifiers.Map()["distro"], "-")
 		if !found {
 			return "", "", "", false
 		}
-		switch id {
-		case "debian":
+		switch {
+		case p.Type == packageurl.TypeDebian && id == "debian":
 			// OSV's Debian ecosystem names major releases: "Debian:12".
 			major, _, _ := strings.Cut(release, ".")
 			eco = "Debian:" + major
+		case p.Type == packageurl.TypeApk && id == "alpine":
+			// Alpine's names branches: "Alpine:v3.19".
+			parts := strings.SplitN(release, ".", 3)
+			if len(parts) < 2 {
+				return "", "", "", false
+			}
+			eco = "Alpine:v" + parts[0] + "." + parts[1]
 		default:
 			// Ubuntu's OSV ecosystems ("Ubuntu:22.04:LTS", "Ubuntu:Pro:...")
 			// are not matched until they are tested.
@@ -74,7 +98,19 @@ func Query(p *sbom.Package) (eco, name, version string, ok bool) {
 	case packageurl.TypeGolang:
 		return "Go", p.Name, strings.TrimPrefix(p.Version, "v"), true
 	}
-	return "", "", "", false
+	eco, ok = ecosystems[p.Type]
+	if !ok || u.Name == "" || u.Version == "" {
+		return "", "", "", false
+	}
+	name = u.Name
+	switch {
+	case u.Namespace == "":
+	case p.Type == packageurl.TypeMaven:
+		name = u.Namespace + ":" + u.Name
+	default:
+		name = u.Namespace + "/" + u.Name
+	}
+	return eco, name, u.Version, true
 }
 
 // Packages matches every package; errors name the packages whose version
@@ -126,6 +162,12 @@ func fromMatch(db *vuln.DB, m vuln.Match, ref PackageRef) Finding {
 			f.CVSS, f.Vector, f.Severity = score, s.Score, vuln.Rating(score)
 		}
 	}
+	if r := m.Affected.Severity; r != "" {
+		f.Distro = r
+		if r == "unimportant" || r == "negligible" {
+			f.Verdict = "the distribution rates it " + r + " in its package"
+		}
+	}
 	if cve := adv.CVE(); cve != "" {
 		if f.CVSS == 0 {
 			if score, vector, ok := db.CVSS(cve); ok {
@@ -136,6 +178,9 @@ func fromMatch(db *vuln.DB, m vuln.Match, ref PackageRef) Finding {
 		if e, ok := db.EPSS(cve); ok {
 			f.EPSS = e.Score
 		}
+	}
+	if f.Verdict != "" && rank(f.Severity) > rank("low") {
+		f.Severity = "low"
 	}
 	return f
 }
@@ -154,6 +199,10 @@ func merge(into, f *Finding) {
 	}
 	if f.CVSS > into.CVSS {
 		into.CVSS, into.Vector, into.Severity = f.CVSS, f.Vector, f.Severity
+	}
+	into.Distro, into.Verdict = cmp.Or(into.Distro, f.Distro), cmp.Or(into.Verdict, f.Verdict)
+	if into.Verdict != "" && rank(into.Severity) > rank("low") {
+		into.Severity = "low"
 	}
 }
 

@@ -111,3 +111,60 @@ func keys(m map[string]Finding) []string {
 	}
 	return out
 }
+
+// TestEcosystems matches a package of each language ecosystem and of
+// Alpine by the names their advisories use, and lowers a finding the
+// distribution rates unimportant. The records of testdata/ecosystems are
+// written in OSV's shape after real advisories (../shared has no data of
+// these ecosystems).
+func TestEcosystems(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vuln.db")
+	if _, err := vuln.Import(context.Background(), path, []vuln.Input{{Path: filepath.Join("testdata", "ecosystems")}}, vuln.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := vuln.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	pkg := func(typ, purl, source string) sbom.Package {
+		return sbom.Package{Type: typ, PURL: purl, Name: "n", Version: "v", SourceName: source}
+	}
+	cases := []struct {
+		p       sbom.Package
+		want    string // "" for no finding
+		matched string
+	}{
+		{pkg("npm", "pkg:npm/%40babel/traverse@7.22.0", ""), "CVE-2023-45133 high", "@babel/traverse 7.22.0 (npm)"},
+		{pkg("npm", "pkg:npm/%40babel/traverse@7.23.2", ""), "", ""},
+		{pkg("pypi", "pkg:pypi/requests@2.28.0", ""), "CVE-2023-32681 medium", "requests 2.28.0 (PyPI)"},
+		{pkg("pypi", "pkg:pypi/requests@2.31.0", ""), "", ""},
+		{pkg("maven", "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", ""), "CVE-2021-44228 critical", "org.apache.logging.log4j:log4j-core 2.14.1 (Maven)"},
+		{pkg("maven", "pkg:maven/org.apache.logging.log4j/log4j-core@2.17.1", ""), "", ""},
+		{pkg("cargo", "pkg:cargo/smallvec@1.6.0", ""), "CVE-2021-25900 critical", "smallvec 1.6.0 (crates.io)"},
+		{pkg("gem", "pkg:gem/rack@2.2.3", ""), "CVE-2022-30123 critical", "rack 2.2.3 (RubyGems)"},
+		{pkg("gem", "pkg:gem/rack@2.2.3.1", ""), "", ""},
+		{pkg("composer", "pkg:composer/guzzlehttp/guzzle@7.4.4", ""), "CVE-2022-31090 medium", "guzzlehttp/guzzle 7.4.4 (Packagist)"},
+		{pkg("nuget", "pkg:nuget/Newtonsoft.Json@12.0.3", ""), "CVE-2024-21907 high", "Newtonsoft.Json 12.0.3 (NuGet)"},
+		{sbom.Package{Type: "apk", Name: "libcrypto3", Version: "3.1.4-r0", SourceName: "openssl", PURL: "pkg:apk/alpine/libcrypto3@3.1.4-r0?arch=x86_64&distro=alpine-3.19.1"},
+			"CVE-2023-5678 unknown", "openssl 3.1.4-r0 (Alpine:v3.19)"},
+		{sbom.Package{Type: "apk", Name: "libcrypto3", Version: "3.1.4-r1", SourceName: "openssl", PURL: "pkg:apk/alpine/libcrypto3@3.1.4-r1?arch=x86_64&distro=alpine-3.19.1"}, "", ""},
+		{deb("bsdutils", "2.38.1-5+deb12u3", "util-linux", "2.38.1-5+deb12u3"), "CVE-2022-0563 low", "util-linux 2.38.1-5+deb12u3 (Debian:12)"},
+	}
+	for _, c := range cases {
+		fs, errs := Packages(db, []sbom.Package{c.p})
+		if len(errs) > 0 {
+			t.Errorf("%s: %v", c.p.PURL, errs)
+		}
+		got := ""
+		if len(fs) > 0 {
+			got = fs[0].ID + " " + fs[0].Severity
+		}
+		if got != c.want || len(fs) > 1 || len(fs) == 1 && fs[0].Package.Matched != c.matched {
+			t.Errorf("%s: %q %+v, want %q (%s)", c.p.PURL, got, fs, c.want, c.matched)
+		}
+		if c.want == "CVE-2022-0563 low" && (len(fs) != 1 || fs[0].Distro != "unimportant" || fs[0].Verdict != "the distribution rates it unimportant in its package" || fs[0].CVSS != 4.7) {
+			t.Errorf("the distribution's rating: %+v", fs)
+		}
+	}
+}
