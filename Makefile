@@ -35,7 +35,7 @@ test-go:
 
 # Each run of FuzzSnapshot writes a file: minimizing its new inputs (60 s
 # each by default) would take the whole run, and fail it when time is up.
-fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, image layers and dpkg control files, FUZZTIME each (default 10s)
+fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the snapshot reader, the vulnerability sources and version order, image layers, dpkg control files, SBOM documents, lockfiles and archives of each ecosystem, FUZZTIME each (default 10s)
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzDecode ./k8s/manifest
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzFastParse ./k8s/manifest
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalkLocate ./k8s/manifest
@@ -44,6 +44,15 @@ fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzCompare ./vuln -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalk ./image -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzStanzas ./sbom/os/dpkg -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzRead ./sbom/format -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzNPM ./sbom/lang/nodelock -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzYarn ./sbom/lang/nodelock -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzPnpm ./sbom/lang/nodelock -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzCargoLock ./sbom/lang/rust -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzAuditJSON ./sbom/lang/rust -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSniff ./sbom/lang/rust -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzArchive ./sbom/lang/java -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzManifest ./sbom/lang/java -fuzzminimizetime 1x
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -11,14 +11,17 @@ import (
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/lang/golang"
+	"github.com/dozor-dev/dozor/sbom/lang/java"
+	"github.com/dozor-dev/dozor/sbom/lang/nodelock"
 	"github.com/dozor-dev/dozor/sbom/lang/npm"
+	"github.com/dozor-dev/dozor/sbom/lang/rust"
 	"github.com/dozor-dev/dozor/sbom/os/apk"
 	"github.com/dozor-dev/dozor/sbom/os/dpkg"
 )
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New()}
+	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New(), nodelock.New(), rust.New(), java.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them
