@@ -231,4 +231,3 @@ func nonEmpty(in []string) []string {
 	}
 	return out
 }
-
