@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/signal"
@@ -13,12 +14,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagescan"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/format"
 	"github.com/dozor-dev/dozor/vuln"
 	"github.com/dozor-dev/dozor/vuln/match"
+	"github.com/dozor-dev/dozor/vuln/vex"
 )
 
 // imageSummary is what `dozor image` reports of an image.
@@ -50,6 +53,8 @@ type imageSummary struct {
 	// Findings are the hardening checks' (image/hardening).
 	Findings        []imageFinding  `json:"findings"`
 	Vulnerabilities []match.Finding `json:"vulnerabilities"`
+	// Suppressed are the vulnerabilities VEX statements took out.
+	Suppressed []vex.Suppressed `json:"suppressed,omitempty"`
 	Database        *imageDB        `json:"database,omitempty"`
 	Layers          []imageLayer    `json:"layers"`
 	Warnings        []image.Warning `json:"warnings"`
@@ -77,9 +82,10 @@ type imageLayer struct {
 
 func newImageCommand() *cobra.Command {
 	var (
-		output, platform string
-		listPackages     bool
-		db               dbFlags
+		output, platform, failOn string
+		listPackages             bool
+		db                       dbFlags
+		vexFiles                 []string
 	)
 	cmd := &cobra.Command{
 		Use:   "image REF|PATH",
@@ -110,16 +116,22 @@ but entries were skipped (see the warnings).`,
 			if !slices.Contains([]string{"table", "json", "cyclonedx", "spdx"}, output) {
 				return usageError("--output: unknown format %q (want table, json, cyclonedx or spdx)", output)
 			}
+			gate, err := parseFailOn(failOn)
+			if err != nil {
+				return err
+			}
+			statements, err := readVEX(vexFiles)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 			defer stop()
 			o := imagescan.Options{Platform: platform}
-			vdb, err := db.open()
-			switch {
-			case errors.Is(err, vuln.ErrNoDatabase):
-				fmt.Fprintf(cmd.ErrOrStderr(), "dozor: warning: %v; the packages were not matched against vulnerabilities\n", err)
-			case err != nil:
+			vdb, err := openMatchDB(&db, cmd.ErrOrStderr())
+			if err != nil {
 				return err
-			default:
+			}
+			if vdb != nil {
 				defer func() { _ = vdb.Close() }()
 				o.DB = vdb
 			}
@@ -139,16 +151,15 @@ but entries were skipped (see the warnings).`,
 			for _, f := range r.Findings {
 				s.Findings = append(s.Findings, imageFinding{CheckID: f.Rule.ID, Title: f.Rule.Title, Severity: f.Severity.String(), Message: f.Message, Evidence: f.Evidence})
 			}
-			s.Vulnerabilities = []match.Finding{}
+			s.Vulnerabilities, s.Suppressed = vex.Apply(statements, r.Vulnerabilities)
 			if vdb != nil {
-				s.Vulnerabilities = append(s.Vulnerabilities, r.Vulnerabilities...)
 				s.Database = &imageDB{Path: vdb.Path(), Built: vdb.Status().Built}
 			}
 			out := cmd.OutOrStdout()
 			subject := format.Subject{Name: r.Image.Ref, Digest: r.Image.Digest, ToolVersion: toolVersion(), Created: time.Now()}
 			switch output {
 			case "cyclonedx":
-				err = format.WriteCycloneDX(out, subject, s.Packages)
+				err = format.WriteCycloneDX(out, subject, s.Packages, s.Vulnerabilities...)
 			case "spdx":
 				err = format.WriteSPDX(out, subject, s.Packages)
 			case "json":
@@ -162,14 +173,110 @@ but entries were skipped (see the warnings).`,
 			if len(s.Warnings) > 0 || len(r.Errors) > 0 {
 				return exitError{exitPartial}
 			}
-			return nil
+			var sevs []string
+			for _, f := range s.Findings {
+				sevs = append(sevs, f.Severity)
+			}
+			for _, v := range s.Vulnerabilities {
+				sevs = append(sevs, v.Severity)
+			}
+			return exitError{gateCode(gate, sevs)}
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json, cyclonedx (CycloneDX 1.6 JSON) or spdx (SPDX 2.3 JSON)")
 	db.register(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&listPackages, "packages", false, "list the packages found (the table; JSON always has them)")
 	cmd.Flags().StringVar(&platform, "platform", "", "the platform to pick from a multi-platform image (default linux/amd64)")
+	cmd.Flags().StringSliceVar(&vexFiles, "vex", nil, "OpenVEX or CycloneDX VEX documents (repeatable): vulnerabilities they say the packages are not affected by, or have fixed, are left out (listed in JSON as suppressed)")
+	cmd.Flags().StringVar(&failOn, "fail-on", "none", "exit 1 when a finding or vulnerability is at least this severity: critical, high, medium, low, info, or none")
 	return cmd
+}
+
+// parseFailOn reads --fail-on; 0 is none.
+func parseFailOn(s string) (finding.Severity, error) {
+	if s == "none" || s == "" {
+		return 0, nil
+	}
+	sev, err := finding.ParseSeverity(s)
+	if err != nil {
+		return 0, usageError("--fail-on: %v", err)
+	}
+	return sev, nil
+}
+
+// gateCode is exitFindings when one of severities is at least gate
+// (unknown counts as medium), else exitClean.
+func gateCode(gate finding.Severity, severities []string) int {
+	if gate == 0 {
+		return exitClean
+	}
+	for _, s := range severities {
+		sev, err := finding.ParseSeverity(s)
+		if err != nil {
+			sev = finding.Medium
+		}
+		if sev >= gate {
+			return exitFindings
+		}
+	}
+	return exitClean
+}
+
+// readVEX reads the --vex documents.
+func readVEX(files []string) ([]vex.Statement, error) {
+	var out []vex.Statement
+	for _, f := range files {
+		data, err := readBounded(f, vex.MaxSize)
+		if err != nil {
+			return nil, usageError("--vex: %v", err)
+		}
+		st, err := vex.Read(f, data)
+		if err != nil {
+			return nil, usageError("--vex: %v", err)
+		}
+		out = append(out, st...)
+	}
+	return out, nil
+}
+
+// readBounded reads a file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	data, err := readAllBounded(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
+// readAllBounded reads r to its end, refusing more than limit bytes.
+func readAllBounded(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("more than %d bytes", limit)
+	}
+	return data, nil
+}
+
+// openMatchDB opens the vulnerability database, or warns on errw and
+// returns nil when there is none.
+func openMatchDB(db *dbFlags, errw io.Writer) (*vuln.DB, error) {
+	vdb, err := db.open()
+	switch {
+	case errors.Is(err, vuln.ErrNoDatabase):
+		fmt.Fprintf(errw, "dozor: warning: %v; the packages were not matched against vulnerabilities\n", err)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return vdb, nil
 }
 
 func summarize(im *image.Image, w *image.Walk) *imageSummary {
@@ -253,21 +360,7 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 	}
 	fmt.Fprintf(&b, "Packages:   %s\n", strings.Join(types, ", "))
 	if s.Database != nil {
-		bySev := map[string]int{}
-		for _, v := range s.Vulnerabilities {
-			bySev[v.Severity]++
-		}
-		var parts []string
-		for _, sev := range []string{"critical", "high", "medium", "low", "unknown"} {
-			if bySev[sev] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", bySev[sev], sev))
-			}
-		}
-		summary := "none"
-		if len(parts) > 0 {
-			summary = fmt.Sprintf("%d (%s)", len(s.Vulnerabilities), strings.Join(parts, ", "))
-		}
-		fmt.Fprintf(&b, "Vulns:      %s; database %s, built %s\n", summary, s.Database.Path, s.Database.Built.Format(time.DateOnly))
+		fmt.Fprintf(&b, "Vulns:      %s; database %s, built %s\n", vulnSummary(s.Vulnerabilities, len(s.Suppressed)), s.Database.Path, s.Database.Built.Format(time.DateOnly))
 	}
 	if len(s.Layers) > 0 {
 		b.WriteString("\n")
@@ -302,24 +395,8 @@ func writeImage(out interface{ Write([]byte) (int, error) }, s *imageSummary, li
 			return err
 		}
 	}
-	if len(s.Vulnerabilities) > 0 {
-		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tID\tPACKAGE\tVERSION\tFIXED IN\tLAYER\tKEV")
-		for _, v := range s.Vulnerabilities {
-			fixed := strings.Join(v.Fixed, ", ")
-			if fixed == "" {
-				fixed = "no fix yet"
-			}
-			kev := ""
-			if v.KEV {
-				kev = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", strings.ToUpper(v.Severity), v.ID, v.Package.Name, v.Package.Version, fixed, v.Package.Layer, kev)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
+	if err := writeVulnTable(&b, s.Vulnerabilities, true); err != nil {
+		return err
 	}
 	if listPackages && len(s.Packages) > 0 {
 		b.WriteString("\n")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -177,5 +178,82 @@ func TestImageDoctored(t *testing.T) {
 	if !strings.Contains(r.stdout, "OS:         Alpine Linux v3.19 (/etc/os-release, layer 1)\n            but its files say Debian 12: matched as that (see DZ-EVA-001)") ||
 		!strings.Contains(r.stdout, `  - /etc/debian_version says "12.2"`) {
 		t.Errorf("table:\n%s", r.stdout)
+	}
+}
+
+// TestSBOMAndVEX: an image's CycloneDX and SPDX documents are matched by
+// `dozor sbom` as the image was; a VEX document takes the vulnerability
+// out; --fail-on gates; CycloneDX carries the vulnerabilities.
+func TestSBOMAndVEX(t *testing.T) {
+	img := imagetest.Build(t, imagetest.Config{User: "app"},
+		imagetest.Layer(t, imagetest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+			imagetest.File("var/lib/dpkg/status", "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n")))
+	dir := t.TempDir()
+	layout := filepath.Join(dir, "oci")
+	imagetest.WriteLayout(t, layout, img)
+	dbPath := filepath.Join(dir, "vuln.db")
+	if r := dozor(t, "", "db", "import", "--db", dbPath, filepath.Join("..", "..", "vuln", "match", "testdata", "debian")); r.code != 0 {
+		t.Fatalf("db import: exit %d: %s", r.code, r.stderr)
+	}
+	vexDoc := filepath.Join(dir, "vex.json")
+	writeFile(t, vexDoc, `{"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1", "author": "test", "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+	  "statements": [{"vulnerability": {"name": "CVE-2023-5678"}, "products": [{"@id": "pkg:deb/debian/libssl3"}], "status": "not_affected", "justification": "vulnerable_code_not_in_execute_path"}]}`)
+
+	r := dozor(t, "", "image", layout, "--db", dbPath, "-o", "cyclonedx")
+	if r.code != 0 || !strings.Contains(r.stdout, `"id": "CVE-2023-5678"`) || !strings.Contains(r.stdout, `"recommendation": "Upgrade libssl3 to 3.0.13-1~deb12u1"`) {
+		t.Fatalf("cyclonedx with vulnerabilities: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	cdxFile := filepath.Join(dir, "image.cdx.json")
+	writeFile(t, cdxFile, r.stdout)
+	spdxFile := filepath.Join(dir, "image.spdx.json")
+	writeFile(t, spdxFile, dozor(t, "", "image", layout, "-o", "spdx").stdout)
+
+	for _, f := range []string{cdxFile, spdxFile} {
+		r := dozor(t, "", "sbom", f, "--db", dbPath)
+		if r.code != 0 || !regexp.MustCompile(`HIGH\s+CVE-2023-5678\s+libssl3\s+3.0.11-1~deb12u2\s+3.0.13-1~deb12u1`).MatchString(r.stdout) ||
+			!strings.Contains(r.stdout, "Packages:   1 deb") || !strings.Contains(r.stdout, "Vulns:      1 (1 high)") {
+			t.Errorf("sbom %s: exit %d:\n%s%s", f, r.code, r.stdout, r.stderr)
+		}
+	}
+	data, _ := os.ReadFile(spdxFile)
+	if r := dozor(t, string(data), "sbom", "-", "--db", dbPath, "--fail-on", "high"); r.code != 1 {
+		t.Errorf("--fail-on high with a high vulnerability: exit %d: %s", r.code, r.stderr)
+	}
+	r = dozor(t, "", "sbom", cdxFile, "--db", dbPath, "--vex", vexDoc, "--fail-on", "high", "-o", "json")
+	var rep struct {
+		Vulnerabilities []any
+		Suppressed      []struct {
+			ID  string
+			VEX struct{ Status, Justification, Source string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 || len(rep.Vulnerabilities) != 0 || len(rep.Suppressed) != 1 ||
+		rep.Suppressed[0].VEX.Justification != "vulnerable_code_not_in_execute_path" || rep.Suppressed[0].VEX.Source != vexDoc+": statement 1" {
+		t.Errorf("with VEX: exit %d, %v: %+v %s", r.code, err, rep, r.stderr)
+	}
+	r = dozor(t, "", "image", layout, "--db", dbPath, "--vex", vexDoc)
+	if r.code != 0 || !strings.Contains(r.stdout, "Vulns:      none; 1 not affecting, by VEX") {
+		t.Errorf("image with VEX: exit %d:\n%s", r.code, r.stdout)
+	}
+	if r := dozor(t, "", "image", layout, "--db", dbPath, "--fail-on", "high"); r.code != 1 {
+		t.Errorf("image --fail-on high: exit %d", r.code)
+	}
+	if r := dozor(t, "", "image", layout, "--db", dbPath, "--fail-on", "critical"); r.code != 0 {
+		t.Errorf("image --fail-on critical: exit %d", r.code)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	writeFile(t, bad, `{"hello": "world"}`)
+	if r := dozor(t, "", "sbom", bad); r.code != 2 || !strings.Contains(r.stderr, bad+": a JSON document that is neither CycloneDX") {
+		t.Errorf("not an SBOM: exit %d: %s", r.code, r.stderr)
+	}
+	if r := dozor(t, "", "image", layout, "--vex", bad); r.code != 2 || !strings.Contains(r.stderr, "--vex: "+bad+": neither an OpenVEX document") {
+		t.Errorf("not a VEX document: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

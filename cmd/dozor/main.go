@@ -88,6 +88,7 @@ SARIF, JUnit).`,
 	root.AddCommand(newDBCommand(), newComponentsCommand())
 	root.AddCommand(newAccessCommand())
 	root.AddCommand(newImageCommand())
+	root.AddCommand(newSBOMCommand())
 	return root
 }
 

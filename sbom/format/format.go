@@ -4,6 +4,7 @@
 package format
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
 
 	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/vuln/match"
 )
 
 // Subject is what the document describes: an image.
@@ -51,8 +53,9 @@ func bomRefs(pkgs []sbom.Package) []string {
 // WriteCycloneDX writes a CycloneDX 1.6 JSON BOM: the image as the
 // metadata's component, each package a library component with its purl,
 // licences, and where it was found (properties dozor:location and
-// dozor:layer).
-func WriteCycloneDX(w io.Writer, s Subject, pkgs []sbom.Package) error {
+// dozor:layer); and the vulnerabilities given, each with its rating,
+// the versions that fix it and the components it affects.
+func WriteCycloneDX(w io.Writer, s Subject, pkgs []sbom.Package, vulns ...match.Finding) error {
 	bom := cdx.NewBOM()
 	bom.SerialNumber = "urn:uuid:" + uuidOf(s, "cyclonedx")
 	bom.Metadata = &cdx.Metadata{
@@ -82,6 +85,44 @@ func WriteCycloneDX(w io.Writer, s Subject, pkgs []sbom.Package) error {
 	}
 	bom.Components = &comps
 	bom.Dependencies = &[]cdx.Dependency{{Ref: "image", Dependencies: &deps}}
+	if len(vulns) > 0 {
+		byPlace := map[string]string{}
+		for i, p := range pkgs {
+			byPlace[p.PURL+"\x00"+p.Location] = refs[i]
+		}
+		vs := make([]cdx.Vulnerability, 0, len(vulns))
+		for i, v := range vulns {
+			cv := cdx.Vulnerability{BOMRef: fmt.Sprintf("vuln-%d-%s", i, v.ID), ID: v.ID, Description: v.Summary,
+				Affects: &[]cdx.Affects{{Ref: cmp.Or(byPlace[v.Package.PURL+"\x00"+v.Package.Location], v.Package.PURL)}}}
+			rating := cdx.VulnerabilityRating{Severity: cdx.Severity(v.Severity)}
+			if v.CVSS > 0 {
+				score := v.CVSS
+				rating.Score, rating.Vector, rating.Method = &score, v.Vector, cdx.ScoringMethodCVSSv31
+				if strings.HasPrefix(v.Vector, "CVSS:3.0/") {
+					rating.Method = cdx.ScoringMethodCVSSv3
+				}
+			}
+			cv.Ratings = &[]cdx.VulnerabilityRating{rating}
+			if len(v.Fixed) > 0 {
+				cv.Recommendation = "Upgrade " + v.Package.Name + " to " + strings.Join(v.Fixed, " or ")
+			}
+			var props []cdx.Property
+			for _, a := range v.Advisories {
+				props = append(props, cdx.Property{Name: "dozor:advisory", Value: a})
+			}
+			if v.KEV {
+				props = append(props, cdx.Property{Name: "dozor:kev", Value: "true"})
+			}
+			if v.EPSS > 0 {
+				props = append(props, cdx.Property{Name: "dozor:epss", Value: strconv.FormatFloat(v.EPSS, 'f', -1, 64)})
+			}
+			if len(props) > 0 {
+				cv.Properties = &props
+			}
+			vs = append(vs, cv)
+		}
+		bom.Vulnerabilities = &vs
+	}
 	enc := cdx.NewBOMEncoder(w, cdx.BOMFileFormatJSON)
 	enc.SetPretty(true)
 	enc.SetEscapeHTML(false)

@@ -15,6 +15,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/vuln/match"
 )
 
 var (
@@ -44,8 +45,17 @@ func schemaDir(t *testing.T) string {
 // TestCycloneDX validates the BOM against the CycloneDX 1.6 JSON schema.
 func TestCycloneDX(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteCycloneDX(&b, subject, pkgs); err != nil {
+	vulns := []match.Finding{{ID: "CVE-2023-5678", Advisories: []string{"DEBIAN-CVE-2023-5678"}, Severity: "high", CVSS: 7.5,
+		Vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", Fixed: []string{"3.0.13-1~deb12u1"}, KEV: true, EPSS: 0.01,
+		Package: match.PackageRef{Name: "libssl3", PURL: pkgs[0].PURL, Location: pkgs[0].Location}},
+		{ID: "GO-2026-0001", Severity: "unknown", Fixed: []string{}, Package: match.PackageRef{Name: "stdlib", PURL: pkgs[2].PURL, Location: pkgs[2].Location}}}
+	if err := WriteCycloneDX(&b, subject, pkgs, vulns...); err != nil {
 		t.Fatal(err)
+	}
+	for _, want := range []string{`"ref": "pkg:golang/stdlib@1.26.8#/usr/local/bin/other"`, `"recommendation": "Upgrade libssl3 to 3.0.13-1~deb12u1"`, `"method": "CVSSv31"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the vulnerabilities lack %s:\n%s", want, b.String())
+		}
 	}
 	dir := schemaDir(t)
 	c := jsonschema.NewCompiler()
