@@ -55,9 +55,9 @@ type imageSummary struct {
 	Vulnerabilities []match.Finding `json:"vulnerabilities"`
 	// Suppressed are the vulnerabilities VEX statements took out.
 	Suppressed []vex.Suppressed `json:"suppressed,omitempty"`
-	Database        *imageDB        `json:"database,omitempty"`
-	Layers          []imageLayer    `json:"layers"`
-	Warnings        []image.Warning `json:"warnings"`
+	Database   *imageDB         `json:"database,omitempty"`
+	Layers     []imageLayer     `json:"layers"`
+	Warnings   []image.Warning  `json:"warnings"`
 }
 
 // imageFinding is a hardening finding about the image.
