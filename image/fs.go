@@ -1,7 +1,9 @@
 package image
 
 import (
+	"cmp"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"maps"
@@ -351,4 +353,32 @@ func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
 	}
 	d.off += n
 	return rest[:n], nil
+}
+
+// Alias puts at name a copy of the regular file target: its contents
+// (when kept) and what the walk's Sniffer made of it. It is for
+// recovery: a lockfile hidden behind a link or under another name is
+// read where extractors look for it. name's directory must exist; what
+// was at name (the link) is replaced.
+func (f *FS) Alias(name, target string) error {
+	t, err := f.lookup(target, true)
+	if err != nil {
+		return err
+	}
+	if !t.Mode.IsRegular() {
+		return fmt.Errorf("%s: not a regular file", target)
+	}
+	dir, base := path.Split(name)
+	d, err := f.lookup(cmp.Or(strings.TrimSuffix(dir, "/"), "."), true)
+	if err != nil || d.children == nil {
+		return fmt.Errorf("%s: no directory %s", name, dir)
+	}
+	layer := t.Layer
+	if old := d.children[base]; old != nil {
+		layer = old.Layer
+	}
+	n := &node{File: t.File, content: t.content, kept: t.kept, open: t.open, sniffed: t.sniffed}
+	n.Path, n.Layer = name, layer
+	d.children[base] = n
+	return nil
 }

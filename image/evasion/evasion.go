@@ -91,7 +91,13 @@ type Result struct {
 	// os-release fields (ID, VERSION_ID, PRETTY_NAME), when its
 	// os-release is missing or says otherwise; nil when they agree.
 	OS map[string]string
+	// Hidden are lockfiles behind a link or a new name: extractors can
+	// read them where they belong (image.FS.Alias).
+	Hidden []Hidden
 }
+
+// Hidden is a lockfile's usual path and the file that holds it.
+type Hidden struct{ Name, Target string }
 
 // Check runs every check.
 func Check(in Input) *Result {
@@ -518,6 +524,9 @@ func (c *checker) lockfiles() {
 			target := "a missing file"
 			if st, err := c.fsys.Stat(f.Path); err == nil {
 				target = "/" + st.Sys().(*image.File).Path
+				if st.Mode().IsRegular() {
+					c.res.Hidden = append(c.res.Hidden, Hidden{Name: f.Path, Target: st.Sys().(*image.File).Path})
+				}
 			}
 			hidden[f.Path] = true
 			ev = append(ev, fmt.Sprintf("/%s is a symbolic link to %q, which is %s (%s)", f.Path, f.Link, target, c.step(f.Layer)))
@@ -526,6 +535,7 @@ func (c *checker) lockfiles() {
 				if rest, ok := strings.CutPrefix(base, l); ok && rest != "" && slices.Contains(renamed, rest) {
 					if _, err := c.fsys.Lstat(path.Join(path.Dir(f.Path), l)); err != nil {
 						hidden[path.Join(path.Dir(f.Path), l)] = true
+						c.res.Hidden = append(c.res.Hidden, Hidden{Name: path.Join(path.Dir(f.Path), l), Target: f.Path})
 						ev = append(ev, fmt.Sprintf("/%s is %s renamed, and there is no %s beside it (%s)", f.Path, l, l, c.step(f.Layer)))
 					}
 				}

@@ -10,7 +10,9 @@ package imagescan
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,11 +98,38 @@ func ScanImage(ctx context.Context, im *image.Image, o Options) (*Report, error)
 	}
 	r := &Report{Image: im, Walk: res.Walk, Packages: res.Packages, Errors: res.Errors}
 	ev := evasion.Check(evasion.Input{Image: im, Walk: res.Walk, Packages: res.Packages})
+	osr, _ := res.Walk.FS.OSRelease()
 	if ev.OS != nil {
-		r.FilesSay = ev.OS
-		r.Packages = extractors.Extract(res.Walk, ev.OS, exs).Packages
+		r.FilesSay, osr = ev.OS, ev.OS
 	}
-	for _, f := range hardening.Check(im, res.Walk.FS) {
+	if len(ev.Hidden) > 0 {
+		// Lockfiles hidden behind links or new names are read where they
+		// belong; when their contents were not kept, the layers are read
+		// again, keeping them.
+		var missing []string
+		for _, h := range ev.Hidden {
+			if _, err := res.Walk.FS.ReadFile(h.Target); errors.Is(err, image.ErrNotKept) {
+				missing = append(missing, h.Target)
+			}
+		}
+		if len(missing) > 0 {
+			again := opts
+			again.Keep = func(p string, size int64) bool { return opts.Keep(p, size) || size < 8<<20 && slices.Contains(missing, p) }
+			w, err := im.FS(ctx, extractors.Options(again, exs))
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", im.Ref, err)
+			}
+			r.Walk = w
+		}
+		for _, h := range ev.Hidden {
+			_ = r.Walk.FS.Alias(h.Name, h.Target)
+		}
+	}
+	if ev.OS != nil || len(ev.Hidden) > 0 {
+		again := extractors.Extract(r.Walk, osr, exs)
+		r.Packages, r.Errors = again.Packages, again.Errors
+	}
+	for _, f := range hardening.Check(im, r.Walk.FS) {
 		r.Findings = append(r.Findings, Finding{Rule: f.Rule, Severity: f.Severity, Message: f.Message})
 	}
 	for _, f := range ev.Findings {
@@ -112,10 +141,6 @@ func ScanImage(ctx context.Context, im *image.Image, o Options) (*Report, error)
 	var errs []error
 	r.Vulnerabilities, errs = match.Packages(o.DB, r.Packages)
 	r.Errors = append(r.Errors, errs...)
-	osr, _ := res.Walk.FS.OSRelease()
-	if ev.OS != nil {
-		osr = ev.OS
-	}
 	if osr != nil {
 		for _, f := range hardening.Lifecycle(im, osr, o.DB.EOL, o.Now) {
 			r.Findings = append(r.Findings, Finding{Rule: f.Rule, Severity: f.Severity, Message: f.Message})

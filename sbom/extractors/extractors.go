@@ -89,9 +89,9 @@ type Result struct {
 	Errors []error
 }
 
-// Run streams the image's layers once, keeping what the extractors read
-// (and what opts.Keep asks), and runs them over the final file system.
-func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Extractor) (*Result, error) {
+// Options are the walk's options for a set of extractors: opts, keeping
+// what the extractors read too, with their sniffers.
+func Options(opts image.Options, exs []sbom.Extractor) image.Options {
 	keep, also := Keep(exs), opts.Keep
 	opts.Keep = keep
 	if also != nil {
@@ -101,7 +101,13 @@ func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Ex
 	if ss := sniffersOf(exs); len(ss) > 0 {
 		opts.Sniffer = ss
 	}
-	w, err := im.FS(ctx, opts)
+	return opts
+}
+
+// Run streams the image's layers once, keeping what the extractors read
+// (and what opts.Keep asks), and runs them over the final file system.
+func Run(ctx context.Context, im *image.Image, opts image.Options, exs []sbom.Extractor) (*Result, error) {
+	w, err := im.FS(ctx, Options(opts, exs))
 	if err != nil {
 		return nil, err
 	}
