@@ -114,7 +114,9 @@ func ScanImage(ctx context.Context, im *image.Image, o Options) (*Report, error)
 		}
 		if len(missing) > 0 {
 			again := opts
-			again.Keep = func(p string, size int64) bool { return opts.Keep(p, size) || size < 8<<20 && slices.Contains(missing, p) }
+			again.Keep = func(p string, size int64) bool {
+				return opts.Keep(p, size) || size < 8<<20 && slices.Contains(missing, p)
+			}
 			w, err := im.FS(ctx, extractors.Options(again, exs))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", im.Ref, err)
