@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -82,7 +83,8 @@ var secretFiles = []struct {
 	}, "private key", regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
 }
 
-// Wants keeps the files the secret check reads (small ones).
+// Wants keeps the files the secret check reads (small ones): files named
+// for credentials, and configuration files of applications.
 func Wants(p string, size int64) bool {
 	if size > 1<<20 {
 		return false
@@ -92,7 +94,83 @@ func Wants(p string, size int64) bool {
 			return true
 		}
 	}
-	return false
+	return size <= maxConfig && configFile(p)
+}
+
+// maxConfig is the largest configuration file read for secrets.
+const maxConfig = 256 << 10
+
+// configExts are the extensions of configuration files.
+var configExts = []string{".env", ".properties", ".yaml", ".yml", ".json", ".conf", ".cfg", ".ini", ".toml", ".xml", ".config"}
+
+// notApplication are where an operating system's or installed packages'
+// files are, not an application's configuration.
+var notApplication = []string{"usr/share/", "usr/lib/", "usr/lib64/", "lib/", "lib64/", "usr/include/", "var/lib/", "proc/", "sys/"}
+
+// configFile reports whether p is an application's configuration file:
+// by extension (or a .env file), outside the system's and installed
+// packages' directories.
+func configFile(p string) bool {
+	base := path.Base(p)
+	if !strings.HasPrefix(base, ".env") && !slices.Contains(configExts, path.Ext(base)) {
+		return false
+	}
+	for _, d := range notApplication {
+		if strings.HasPrefix(p, d) {
+			return false
+		}
+	}
+	for _, d := range []string{"node_modules/", "site-packages/", "dist-packages/", "/.git/", "vendor/"} {
+		if strings.Contains(p, d) || strings.HasPrefix(p, strings.TrimPrefix(d, "/")) {
+			return false
+		}
+	}
+	return true
+}
+
+// assignment is a configuration line that sets a key named like a secret.
+var assignment = regexp.MustCompile(`(?i)["']?([A-Za-z0-9_.-]*(?:passw(?:or)?d|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credential)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*["']?([^\s"',;<>]{16,})`)
+
+// entropy is the Shannon entropy of s in bits per character.
+func entropy(s string) float64 {
+	counts := map[rune]int{}
+	for _, r := range s {
+		counts[r]++
+	}
+	n := float64(len([]rune(s)))
+	h := 0.0
+	for _, c := range counts {
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+// randomLooking reports whether a value looks generated rather than
+// written: long, of high entropy (hex digests and words fall below),
+// and not a placeholder, reference or path.
+func randomLooking(v string) bool {
+	return len(v) >= 16 && entropy(v) >= 3.5 && plausibleSecret(v) && !strings.Contains(v, "://") && !strings.HasPrefix(v, "%")
+}
+
+// configSecrets finds the secrets of a configuration file: credentials by
+// their shape anywhere, and keys named like secrets set to random-looking
+// values. It returns "line N: KIND" for each, never the value.
+func configSecrets(data []byte) []string {
+	var out []string
+	for i, line := range strings.Split(string(data), "\n") {
+		if len(out) >= 5 {
+			break
+		}
+		if kind := kindOf(line); kind != "" {
+			out = append(out, fmt.Sprintf("line %d: %s", i+1, kind))
+			continue
+		}
+		if m := assignment.FindStringSubmatch(line); m != nil && randomLooking(m[2]) {
+			out = append(out, fmt.Sprintf("line %d: %s set to a random-looking %d-character value", i+1, m[1], len(m[2])))
+		}
+	}
+	return out
 }
 
 // valuePatterns are credentials recognised by their shape.
@@ -207,10 +285,19 @@ func Check(im *image.Image, fsys *image.FS) []finding.Finding {
 		if err != nil {
 			return nil
 		}
+		named := false
 		for _, s := range secretFiles {
-			if s.match(f.Path) && s.sign.Match(data) {
-				add(RuleSecretFile, "%s: %s%s", p, s.kind, layerStep(f.Layer))
-				break
+			if s.match(f.Path) {
+				named = true
+				if s.sign.Match(data) {
+					add(RuleSecretFile, "%s: %s%s", p, s.kind, layerStep(f.Layer))
+					break
+				}
+			}
+		}
+		if !named && configFile(f.Path) {
+			if found := configSecrets(data); len(found) > 0 {
+				add(RuleSecretFile, "%s: %s%s", p, strings.Join(found, "; "), layerStep(f.Layer))
 			}
 		}
 		return nil

@@ -43,7 +43,10 @@ func TestCheck(t *testing.T) {
 		imagetest.Layer(t, imagetest.File("etc/motd", "hello")),
 		imagetest.Layer(t, imagetest.File("root/.ssh/id_rsa", keyPEM), imagetest.File("root/.ssh/id_rsa.pub", "ecdsa-sha2-nistp256 AAAA"),
 			imagetest.File("root/.aws/credentials", "[default]\naws_secret_access_key = "+awsSecret+"\n"),
-			imagetest.File("app/config/example.key", "not a key")),
+			imagetest.File("app/config/example.key", "not a key"),
+			imagetest.File("app/config/application.yaml", "server:\n  port: 8080\ndatabase:\n  user: shop\n  password: \"q7Zr4xK2pLw9Vb3nT8sYd\"\n  api_key: changeme-changeme-changeme\n  token: ${SHOP_TOKEN}\n  checksum: 0123456789abcdef0123456789abcdef\n"),
+			imagetest.File("srv/.env", "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nDEBUG=1\n"),
+			imagetest.File("usr/share/doc/x/example.conf", "secret = q7Zr4xK2pLw9Vb3nT8sYd\n")),
 	)
 	dir := filepath.Join(t.TempDir(), "oci")
 	imagetest.WriteLayout(t, dir, img)
@@ -59,7 +62,7 @@ func TestCheck(t *testing.T) {
 	var got []string
 	for _, f := range fs {
 		got = append(got, f.Rule.ID+" "+f.Message)
-		for _, secret := range []string{"ABCDEFG", "hunter2", "s3cr3t", "npm_abcdef", awsSecret, "BEGIN"} {
+		for _, secret := range []string{"ABCDEFG", "hunter2", "s3cr3t", "npm_abcdef", awsSecret, "BEGIN", "q7Zr4", "EXAMPLE"} {
 			if strings.Contains(f.Message, secret) {
 				t.Errorf("a secret's value in a message: %s", f.Message)
 			}
@@ -71,8 +74,10 @@ func TestCheck(t *testing.T) {
 		"DZ-IMH-002 environment variable DB_PASSWORD is named like a secret and set to a 14-character value",
 		"DZ-IMH-003 history step 0: credentials in a URL",
 		"DZ-IMH-003 history step 1 sets NPM_TOKEN to a 20-character value",
+		"DZ-IMH-004 /app/config/application.yaml: line 5: password set to a random-looking 21-character value (layer 2: COPY . /root)",
 		"DZ-IMH-004 /root/.aws/credentials: AWS credentials (layer 2: COPY . /root)",
 		"DZ-IMH-004 /root/.ssh/id_rsa: private key (layer 2: COPY . /root)",
+		"DZ-IMH-004 /srv/.env: line 1: AWS access key ID (layer 2: COPY . /root)",
 		"DZ-IMH-005 1 setuid or setgid files: /usr/bin/passwd",
 		"DZ-IMH-006 1 world-writable: /data",
 		"DZ-IMH-007 shells: sh",
