@@ -52,6 +52,11 @@ fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzAuditJSON ./sbom/lang/rust -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzSniff ./sbom/lang/rust -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzArchive ./sbom/lang/java -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzMetadata ./sbom/lang/python -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzRequirements ./sbom/lang/python -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzTOMLPackages ./sbom/lang/python -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzGemspec ./sbom/lang/ruby -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzGemfileLock ./sbom/lang/ruby -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzManifest ./sbom/lang/java -fuzzminimizetime 1x
 
 lint: $(GOLANGCI) ## gofmt, go vet and golangci-lint

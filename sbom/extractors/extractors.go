@@ -10,10 +10,14 @@ import (
 
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/sbom"
+	"github.com/dozor-dev/dozor/sbom/lang/dotnet"
 	"github.com/dozor-dev/dozor/sbom/lang/golang"
 	"github.com/dozor-dev/dozor/sbom/lang/java"
 	"github.com/dozor-dev/dozor/sbom/lang/nodelock"
 	"github.com/dozor-dev/dozor/sbom/lang/npm"
+	"github.com/dozor-dev/dozor/sbom/lang/php"
+	"github.com/dozor-dev/dozor/sbom/lang/python"
+	"github.com/dozor-dev/dozor/sbom/lang/ruby"
 	"github.com/dozor-dev/dozor/sbom/lang/rust"
 	"github.com/dozor-dev/dozor/sbom/os/apk"
 	"github.com/dozor-dev/dozor/sbom/os/dpkg"
@@ -21,7 +25,7 @@ import (
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New(), nodelock.New(), rust.New(), java.New()}
+	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New(), nodelock.New(), python.New(), ruby.New(), php.New(), dotnet.New(), rust.New(), java.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them

@@ -1,0 +1,28 @@
+# -*- encoding: utf-8 -*-
+# stub: nokogiri 1.15.4 x86_64-linux lib
+
+Gem::Specification.new do |s|
+  s.name = "nokogiri".freeze
+  s.version = "1.15.4"
+  s.platform = "x86_64-linux".freeze
+
+  s.required_rubygems_version = Gem::Requirement.new(">= 0".freeze) if s.respond_to? :required_rubygems_version=
+  s.require_paths = ["lib".freeze]
+  s.authors = ["Dozor tests".freeze]
+  s.date = "2026-11-23"
+  s.licenses = ["MIT".freeze]
+  s.rubygems_version = "3.3.15".freeze
+  s.summary = "Test gem nokogiri".freeze
+
+  s.installed_by_version = "3.3.15" if s.respond_to? :installed_by_version
+
+  if s.respond_to? :specification_version then
+    s.specification_version = 4
+  end
+
+  if s.respond_to? :add_runtime_dependency then
+    s.add_runtime_dependency(%q<racc>.freeze, ["~> 1.4"])
+  else
+    s.add_dependency(%q<racc>.freeze, ["~> 1.4"])
+  end
+end
