@@ -45,6 +45,8 @@ fuzz: ## fuzz the decoder, the fast YAML parser and locator against yaml.v3, the
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzWalk ./image -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzStanzas ./sbom/os/dpkg -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzRead ./sbom/format -fuzzminimizetime 1x
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzCheck ./sbom/os/rpm/internal/guard -fuzzminimizetime 1s
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzRead ./sbom/os/rpm/internal/guard -fuzzminimizetime 1s
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzNPM ./sbom/lang/nodelock -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzYarn ./sbom/lang/nodelock -fuzzminimizetime 1x
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash test/fuzz.sh FuzzPnpm ./sbom/lang/nodelock -fuzzminimizetime 1x

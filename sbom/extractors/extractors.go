@@ -21,11 +21,12 @@ import (
 	"github.com/dozor-dev/dozor/sbom/lang/rust"
 	"github.com/dozor-dev/dozor/sbom/os/apk"
 	"github.com/dozor-dev/dozor/sbom/os/dpkg"
+	"github.com/dozor-dev/dozor/sbom/os/rpm"
 )
 
 // All returns every extractor, in a fixed order.
 func All() []sbom.Extractor {
-	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), golang.New(), npm.New(), nodelock.New(), python.New(), ruby.New(), php.New(), dotnet.New(), rust.New(), java.New()}
+	return []sbom.Extractor{dpkg.New(), dpkg.NewRecovered(), apk.New(), rpm.New(), golang.New(), npm.New(), nodelock.New(), python.New(), ruby.New(), php.New(), dotnet.New(), rust.New(), java.New()}
 }
 
 // Keep is the walk's Keep for a set of extractors: the files any of them
