@@ -17,6 +17,7 @@ import (
 	"github.com/dozor-dev/dozor/finding"
 	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagescan"
+	"github.com/dozor-dev/dozor/inventory"
 	"github.com/dozor-dev/dozor/k8s"
 	"github.com/dozor-dev/dozor/k8s/live"
 	"github.com/dozor-dev/dozor/scan"
@@ -119,6 +120,83 @@ func workloads(objs []*k8s.Object) []*k8s.Object {
 	return out
 }
 
+// runKey is a workload's container.
+type runKey struct{ uid, container string }
+
+// runningImages are the images the pods' statuses say their containers
+// run (repository@digest), by the workload at the top of each pod's
+// controllers (a Deployment, through its ReplicaSet), sorted.
+func runningImages(objs []*k8s.Object) map[runKey][]string {
+	byUID := map[string]*k8s.Object{}
+	for _, o := range objs {
+		if o.Meta.UID != "" {
+			byUID[string(o.Meta.UID)] = o
+		}
+	}
+	top := func(o *k8s.Object) *k8s.Object {
+		for range 8 {
+			next := (*k8s.Object)(nil)
+			for _, ref := range o.Meta.OwnerReferences {
+				if ref.Controller != nil && *ref.Controller {
+					next = byUID[string(ref.UID)]
+				}
+			}
+			if next == nil || next.Pod == nil {
+				return o
+			}
+			o = next
+		}
+		return o
+	}
+	out := map[runKey][]string{}
+	for _, o := range objs {
+		pod, ok := o.Typed.(*corev1.Pod)
+		if !ok {
+			continue
+		}
+		w := top(o)
+		specs := map[string]string{}
+		for _, c := range append(append(slices.Clone(pod.Spec.InitContainers), pod.Spec.Containers...), ephemeral(pod)...) {
+			specs[c.Name] = c.Image
+		}
+		for _, st := range append(append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...), pod.Status.EphemeralContainerStatuses...) {
+			repo, digest := inventory.ParseImageID(st.ImageID)
+			if !strings.HasPrefix(digest, "sha256:") {
+				continue
+			}
+			if repo == "" {
+				// An image ID alone: the spec's repository at that digest.
+				spec := specs[st.Name]
+				if i := strings.IndexAny(spec, "@"); i >= 0 {
+					spec = spec[:i]
+				}
+				if i := strings.LastIndex(spec, ":"); i > strings.LastIndex(spec, "/") {
+					spec = spec[:i]
+				}
+				repo = spec
+			}
+			if repo == "" {
+				continue
+			}
+			k := runKey{string(w.Meta.UID), st.Name}
+			if ref := repo + "@" + digest; !slices.Contains(out[k], ref) {
+				out[k] = append(out[k], ref)
+				slices.Sort(out[k])
+			}
+		}
+	}
+	return out
+}
+
+// ephemeral are a pod's ephemeral containers as containers.
+func ephemeral(p *corev1.Pod) []corev1.Container {
+	var out []corev1.Container
+	for _, e := range p.Spec.EphemeralContainers {
+		out = append(out, corev1.Container(e.EphemeralContainerCommon))
+	}
+	return out
+}
+
 // analyze is scan.Options.Analyze.
 func (ci *clusterImages) analyze(objs []*k8s.Object) []scan.ObjectFinding {
 	saSecrets := map[string][]corev1.LocalObjectReference{}
@@ -127,6 +205,7 @@ func (ci *clusterImages) analyze(objs []*k8s.Object) []scan.ObjectFinding {
 			saSecrets[sa.Namespace+"/"+sa.Name] = sa.ImagePullSecrets
 		}
 	}
+	running := runningImages(objs)
 	uses := map[string][]imageUse{}
 	for _, o := range workloads(objs) {
 		spec := o.Pod.Spec
@@ -138,8 +217,18 @@ func (ci *clusterImages) analyze(objs []*k8s.Object) []scan.ObjectFinding {
 			}
 		}
 		add := func(name, ref string) {
-			if ref = strings.TrimSpace(ref); ref != "" {
-				uses[ref] = append(uses[ref], imageUse{obj: o, container: name, secrets: secrets})
+			ref = strings.TrimSpace(ref)
+			if ref == "" {
+				return
+			}
+			// What the pods run, when their status says: a tag may have
+			// moved since they pulled it.
+			refs := running[runKey{string(o.Meta.UID), name}]
+			if len(refs) == 0 || o.Meta.UID == "" {
+				refs = []string{ref}
+			}
+			for _, r := range refs {
+				uses[r] = append(uses[r], imageUse{obj: o, container: name, secrets: secrets})
 			}
 		}
 		for _, c := range spec.InitContainers {

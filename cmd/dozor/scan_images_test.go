@@ -164,4 +164,51 @@ func TestScanImagesLive(t *testing.T) {
 	if strings.Contains(r.stdout+r.stderr, reg.password) || strings.Contains(r.stdout+r.stderr, auth) {
 		t.Error("the registry password was printed")
 	}
+
+	// The tag moves to a fixed image, while the Deployment's pod still runs
+	// the old digest, as its status says: what runs is what is scanned.
+	fixed := imagetest.Build(t, imagetest.Config{User: "app"}, imagetest.Layer(t, imagetest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n")))
+	if err := remote.Write(ref, fixed, remote.WithAuth(&authn.Basic{Username: reg.user, Password: reg.password})); err != nil {
+		t.Fatal(err)
+	}
+	dep, err := cs.AppsV1().Deployments("images").Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := true
+	_, err = cs.CoreV1().Pods("images").Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-running", Labels: labels,
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: dep.UID, Controller: &yes}}},
+		Spec: corev1.PodSpec{ImagePullSecrets: []corev1.LocalObjectReference{{Name: "regcred"}}, Containers: []corev1.Container{{Name: "web", Image: reg.host + "/shop/web:1"}}}}, create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for try := 0; ; try++ { // the scheduler may write the pod meanwhile
+		pod, err := cs.CoreV1().Pods("images").Get(ctx, "web-running", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "web", Image: reg.host + "/shop/web:1", ImageID: reg.host + "/shop/web@" + digest.String()}}
+		if _, err = cs.CoreV1().Pods("images").UpdateStatus(ctx, pod, metav1.UpdateOptions{}); err == nil {
+			break
+		} else if try == 10 {
+			t.Fatal(err)
+		}
+	}
+	r = dozor(t, "", append(scanArgs, "--image-pull-secrets")...)
+	rep.Findings = nil
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 0 {
+		t.Fatalf("exit %d, %v: %s", r.code, err, r.stderr)
+	}
+	found := false
+	for _, f := range rep.Findings {
+		if f.CheckID == "DZ-IMG-001" && f.Object.Kind == "Deployment" && f.Object.Name == "web" {
+			found = strings.HasPrefix(f.Message, "image "+reg.host+"/shop/web@"+digest.String()+": 1 vulnerabilities")
+		}
+		if f.Object.Kind == "Pod" && f.Object.Name == "web-running" {
+			t.Errorf("a finding on the Deployment's pod, not the Deployment: %+v", f)
+		}
+	}
+	if !found {
+		t.Errorf("the Deployment's running digest was not scanned: %+v", rep.Findings)
+	}
 }
