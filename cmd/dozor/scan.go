@@ -97,6 +97,9 @@ render, ...) or invalid usage. The rest of the input is scanned either way.`,
 	fl.StringArrayVar(&f.helm.FileValues, "set-file", nil, "Helm value read from a file, key=path (repeatable)")
 	fl.StringVar(&f.helm.ReleaseName, "release-name", "release-name", "Helm release name charts are rendered with")
 	fl.StringVarP(&f.helm.Namespace, "namespace", "n", "default", "namespace Helm charts are rendered into")
+	fl.BoolVar(&f.images, "images", false, "also scan every image the workloads name, once per digest: vulnerabilities (with --db), hardening, and signs of scanner evasion, raised on each workload (credentials from the Docker config file)")
+	fl.IntVar(&f.imageParallel, "image-parallel", 4, "with --images, how many images to scan at a time")
+	f.db.register(fl, false)
 	cmd.AddCommand(newScanClusterCommand())
 	return cmd
 }
@@ -204,7 +207,7 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 	if clusterScan && f.components {
 		all = append(all, component.Checks()...)
 	}
-	if clusterScan && f.images {
+	if f.images {
 		all = append(all, imagescan.Checks()...)
 	}
 	checks := check.Select(all, sel)
@@ -309,6 +312,14 @@ func runScan(cmd *cobra.Command, args []string, f *scanFlags) error {
 			// rather than all of it, for a third less peak memory at
 			// little cost in time (docs/benchmarks.md). GOGC overrides.
 			defer debug.SetGCPercent(debug.SetGCPercent(50))
+		}
+	}
+	if !clusterScan {
+		if images, err = imagesOf(ctx, f, checks, nil, nil, cmd.ErrOrStderr()); err != nil {
+			return err
+		}
+		if images != nil {
+			analyze = images.analyze
 		}
 	}
 	analyze = chainAnalyses(analyze, accessAnalysis(checks, clusterScan))

@@ -212,3 +212,50 @@ func TestScanImagesLive(t *testing.T) {
 		t.Errorf("the Deployment's running digest was not scanned: %+v", rep.Findings)
 	}
 }
+
+// TestScanManifestImages: `dozor scan --images` scans the images the
+// manifests name, from a registry on loopback, and raises the findings on
+// the workloads, at their files.
+func TestScanManifestImages(t *testing.T) {
+	host := imagetest.Registry(t)
+	imagetest.Push(t, host+"/shop/web:1", imagetest.Build(t, imagetest.Config{},
+		imagetest.Layer(t, imagetest.File("etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n"),
+			imagetest.File("var/lib/dpkg/status", "Package: libssl3\nStatus: install ok installed\nVersion: 3.0.11-1~deb12u2\nArchitecture: amd64\nSource: openssl\n"))))
+	dir := writeFiles(t, map[string]string{"deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: web, image: ` + host + `/shop/web:1}
+      - {name: gone, image: ` + host + `/shop/missing:1}
+`})
+	dbPath := filepath.Join(t.TempDir(), "vuln.db")
+	if r := dozor(t, "", "db", "import", "--db", dbPath, filepath.Join("..", "..", "vuln", "match", "testdata", "debian")); r.code != 0 {
+		t.Fatalf("db import: exit %d: %s", r.code, r.stderr)
+	}
+	r := dozor(t, "", "scan", dir, "--images", "--db", dbPath, "--checks", "DZ-IMG-001,DZ-IMH-001", "--fail-on", "none", "-o", "json")
+	var rep struct {
+		Findings []struct {
+			CheckID, Message, Container string
+			Location                    struct{ File string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || r.code != 3 {
+		t.Fatalf("exit %d (want 3: one image is missing), %v: %s", r.code, err, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "dozor: image "+host+"/shop/missing:1 (run by Deployment shop/web): ") {
+		t.Errorf("the missing image is not named: %s", r.stderr)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.CheckID+" "+f.Container+" "+filepath.Base(f.Location.File)+" "+f.Message[:min(len(f.Message), 60)])
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "DZ-IMG-001 web deploy.yaml image "+host+"/shop/web:1: 1 vulnerabilities (1 high)") ||
+		!strings.HasPrefix(got[1], "DZ-IMH-001 web deploy.yaml image "+host+"/shop/web:1: the image runs as root") {
+		t.Errorf("findings:\n%s", strings.Join(got, "\n"))
+	}
+}
