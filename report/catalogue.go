@@ -73,7 +73,7 @@ func appliesTo(c *check.Check) string {
 	case c.Kinds == nil:
 		return "every object"
 	case len(c.Kinds) == 0 && slices.Contains(c.Tags, "image"):
-		return "the images workloads run (`dozor scan cluster --images`) and images scanned alone (`dozor image`; docs/images.md)"
+		return "the images workloads run (`dozor scan --images`, `dozor scan cluster --images`) and images scanned alone (`dozor image`; docs/images.md)"
 	case len(c.Kinds) == 0:
 		return "the cluster's own components (`dozor scan cluster`, `dozor components`; docs/components.md)"
 	}
