@@ -54,6 +54,16 @@ type PackageRef struct {
 	Matched string `json:"matched"`
 }
 
+// lts reports whether an Ubuntu release is a long-term support one:
+// April of an even year ("22.04").
+func lts(release string) bool {
+	y, m, ok := strings.Cut(release, ".")
+	if !ok || m != "04" || len(y) != 2 {
+		return false
+	}
+	return (y[1]-'0')%2 == 0
+}
+
 // ecosystems are OSV's names of the language ecosystems, by purl type.
 var ecosystems = map[string]string{
 	packageurl.TypeGolang: "Go", packageurl.TypeNPM: "npm", packageurl.TypePyPi: "PyPI", packageurl.TypeMaven: "Maven",
@@ -82,6 +92,13 @@ func Query(p *sbom.Package) (eco, name, version string, ok bool) {
 			// OSV's Debian ecosystem names major releases: "Debian:12".
 			major, _, _ := strings.Cut(release, ".")
 			eco = "Debian:" + major
+		case p.Type == packageurl.TypeDebian && id == "ubuntu":
+			// Ubuntu's name releases, LTS ones so marked: "Ubuntu:22.04:LTS",
+			// "Ubuntu:24.10".
+			eco = "Ubuntu:" + release
+			if lts(release) {
+				eco += ":LTS"
+			}
 		case p.Type == packageurl.TypeApk && id == "alpine":
 			// Alpine's names branches: "Alpine:v3.19".
 			parts := strings.SplitN(release, ".", 3)
@@ -90,8 +107,6 @@ func Query(p *sbom.Package) (eco, name, version string, ok bool) {
 			}
 			eco = "Alpine:v" + parts[0] + "." + parts[1]
 		default:
-			// Ubuntu's OSV ecosystems ("Ubuntu:22.04:LTS", "Ubuntu:Pro:...")
-			// are not matched until they are tested.
 			return "", "", "", false
 		}
 		return eco, cmp.Or(p.SourceName, p.Name), cmp.Or(p.SourceVersion, p.Version), true
@@ -158,15 +173,19 @@ func fromMatch(db *vuln.DB, m vuln.Match, ref PackageRef) Finding {
 		f.Fixed = []string{}
 	}
 	for _, s := range adv.Severity {
+		if s.Type == "Ubuntu" {
+			// Ubuntu's priority, in the record's severity.
+			f.Distro = strings.ToLower(s.Score)
+		}
 		if score, ok := vuln.CVSS3Score(s.Score); ok && score > f.CVSS {
 			f.CVSS, f.Vector, f.Severity = score, s.Score, vuln.Rating(score)
 		}
 	}
 	if r := m.Affected.Severity; r != "" {
 		f.Distro = r
-		if r == "unimportant" || r == "negligible" {
-			f.Verdict = "the distribution rates it " + r + " in its package"
-		}
+	}
+	if r := f.Distro; r == "unimportant" || r == "negligible" {
+		f.Verdict = "the distribution rates it " + r + " in its package"
 	}
 	if cve := adv.CVE(); cve != "" {
 		if f.CVSS == 0 {

@@ -40,6 +40,10 @@ func deb(name, version, source, sourceVersion string) sbom.Package {
 		PURL: "pkg:deb/debian/" + name + "@" + version + "?arch=amd64&distro=debian-12", Location: "/var/lib/dpkg/status"}
 }
 
+func ubuntu(name, version, release string) sbom.Package {
+	return sbom.Package{Name: name, Version: version, Type: "deb", PURL: "pkg:deb/ubuntu/" + name + "@" + version + "?arch=amd64&distro=ubuntu-" + release}
+}
+
 func gomod(name, version string) sbom.Package {
 	return sbom.Package{Name: name, Version: version, Type: "golang", PURL: "pkg:golang/" + name + "@" + version, Location: "/app"}
 }
@@ -150,6 +154,10 @@ func TestEcosystems(t *testing.T) {
 			"CVE-2023-5678 unknown", "openssl 3.1.4-r0 (Alpine:v3.19)"},
 		{sbom.Package{Type: "apk", Name: "libcrypto3", Version: "3.1.4-r1", SourceName: "openssl", PURL: "pkg:apk/alpine/libcrypto3@3.1.4-r1?arch=x86_64&distro=alpine-3.19.1"}, "", ""},
 		{deb("bsdutils", "2.38.1-5+deb12u3", "util-linux", "2.38.1-5+deb12u3"), "CVE-2022-0563 low", "util-linux 2.38.1-5+deb12u3 (Debian:12)"},
+		{ubuntu("bash", "5.1-6ubuntu1", "22.04"), "CVE-2022-3715 high", "bash 5.1-6ubuntu1 (Ubuntu:22.04:LTS)"},
+		{ubuntu("bash", "5.1-6ubuntu1.1", "22.04"), "", ""},
+		{ubuntu("bash", "5.2.32-1ubuntu1", "24.10"), "CVE-2022-3715 high", "bash 5.2.32-1ubuntu1 (Ubuntu:24.10)"},
+		{ubuntu("coreutils", "8.32-4.1ubuntu1", "22.04"), "CVE-2016-2781 low", "coreutils 8.32-4.1ubuntu1 (Ubuntu:22.04:LTS)"},
 	}
 	for _, c := range cases {
 		fs, errs := Packages(db, []sbom.Package{c.p})
@@ -165,6 +173,12 @@ func TestEcosystems(t *testing.T) {
 		}
 		if c.want == "CVE-2022-0563 low" && (len(fs) != 1 || fs[0].Distro != "unimportant" || fs[0].Verdict != "the distribution rates it unimportant in its package" || fs[0].CVSS != 4.7) {
 			t.Errorf("the distribution's rating: %+v", fs)
+		}
+		if c.want == "CVE-2016-2781 low" && (len(fs) != 1 || fs[0].Distro != "negligible" || fs[0].Verdict == "" || fs[0].CVSS != 6.5) {
+			t.Errorf("Ubuntu's priority: %+v", fs)
+		}
+		if c.want == "CVE-2022-3715 high" && (len(fs) != 1 || fs[0].Distro != "low" || fs[0].Verdict != "") {
+			t.Errorf("Ubuntu's priority low does not lower: %+v", fs)
 		}
 	}
 }
