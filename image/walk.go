@@ -57,7 +57,8 @@ type Keep func(path string, size int64) bool
 // Sniffer looks at regular files' contents as the walk streams them, for
 // what is found by content rather than by path (Go binaries, say): Wants
 // picks files by path, mode and size; Sniff reads one (held in memory for
-// the call only) and returns what it makes of it, nil for nothing. The
+// the call only: the buffer is reused, so what Sniff returns must not
+// refer to it) and returns what it makes of it, nil for nothing. The
 // result stays with the file in the final file system (FS.Sniffed): a
 // file a later layer replaces or deletes takes its result with it.
 type Sniffer interface {
@@ -113,6 +114,7 @@ type walker struct {
 	Warnings []Warning
 	Stats    []LayerStats
 	Deleted  []Deletion
+	sniffBuf []byte
 }
 
 // deleted records that layer deleted n, a child of the tree.
@@ -132,6 +134,20 @@ func (w *walker) deleted(layer int, n *node) {
 	}
 	count(n)
 	w.Deleted = append(w.Deleted, d)
+}
+
+// sniffBuffer returns a buffer of size bytes for a file being sniffed and
+// not kept, reusing the last one: Sniff's results must not hold on to
+// what they are given. Buffers up to 64 MiB are reused.
+func (w *walker) sniffBuffer(size int64) []byte {
+	if int64(cap(w.sniffBuf)) >= size {
+		return w.sniffBuf[:size]
+	}
+	buf := make([]byte, size)
+	if size <= 64<<20 {
+		w.sniffBuf = buf
+	}
+	return buf
 }
 
 func newWalker(limits Limits, keep Keep, sniffer Sniffer) *walker {
@@ -319,14 +335,20 @@ func (w *walker) entry(layer int, name string, h *tar.Header, tr io.Reader) (int
 		sniff = false
 	}
 	if sniff {
-		buf := make([]byte, h.Size)
+		keep := w.keep != nil && w.keep(name, h.Size) && h.Size <= w.limits.MaxKeptFile && w.kept+h.Size <= w.limits.MaxKept
+		var buf []byte
+		if keep {
+			buf = make([]byte, h.Size)
+		} else {
+			buf = w.sniffBuffer(h.Size)
+		}
 		got, err := io.ReadFull(tr, buf)
 		w.bytes += int64(got)
 		if err != nil {
 			return int64(got), fmt.Errorf("layer %d: %q: %w", layer, h.Name, err)
 		}
 		n.sniffed = w.sniffer.Sniff(name, bytes.NewReader(buf), h.Size)
-		if w.keep != nil && w.keep(name, h.Size) && h.Size <= w.limits.MaxKeptFile && w.kept+h.Size <= w.limits.MaxKept {
+		if keep {
 			n.content, n.kept = buf, true
 			w.kept += h.Size
 		}
