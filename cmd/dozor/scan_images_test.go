@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -102,7 +103,17 @@ func TestScanImagesLive(t *testing.T) {
 		}
 	}
 	must(cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "images"}}, create))
-	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), "images", metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		// Gone before the next test looks at the cluster (the snapshot
+		// tests compare it at rest).
+		_ = cs.CoreV1().Namespaces().Delete(context.Background(), "images", metav1.DeleteOptions{})
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+			if _, err := cs.CoreV1().Namespaces().Get(context.Background(), "images", metav1.GetOptions{}); err != nil {
+				return
+			}
+		}
+		t.Error("the namespace images was not deleted within a minute")
+	})
 	auth := base64.StdEncoding.EncodeToString([]byte(reg.user + ":" + reg.password))
 	must(cs.CoreV1().Secrets("images").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regcred"}, Type: corev1.SecretTypeDockerConfigJson,
 		Data: map[string][]byte{corev1.DockerConfigJsonKey: fmt.Appendf(nil, `{"auths": {"http://%s/v2/": {"auth": %q}}}`, reg.host, auth)}}, create))
