@@ -2,7 +2,6 @@ package nodelock_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,29 +11,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
-	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/lang/nodelock"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// scan runs the lockfile extractor alone over an image built of layers.
+// scan runs the extractor alone over an image of layers.
 func scan(t *testing.T, layers ...v1.Layer) *extractors.Result {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, imagetest.Build(t, imagetest.Config{}, layers...))
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, []sbom.Extractor{nodelock.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return sbomtest.With(t, imagetest.Build(t, imagetest.Config{}, layers...), nodelock.New())
 }
 
 func read(t *testing.T, name string) string {

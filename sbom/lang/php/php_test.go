@@ -1,37 +1,22 @@
 package php_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/lang/php"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
-// scan builds an image of one layer, reads it back from an OCI layout
-// and runs the PHP extractor alone over it.
+// scan runs the extractor alone over an image of one layer of entries.
 func scan(t *testing.T, entries ...imagetest.Entry) *extractors.Result {
 	t.Helper()
-	img := imagetest.Build(t, imagetest.Config{}, imagetest.Layer(t, entries...))
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, []sbom.Extractor{php.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return sbomtest.With(t, sbomtest.Layers(t, entries), php.New())
 }
 
 // lines is each package as "PURL LICENCES LOCATION LAYER", sorted.
@@ -46,11 +31,7 @@ func lines(pkgs []sbom.Package) []string {
 
 func testdata(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
+	return sbomtest.Testdata(t, name)
 }
 
 // TestComposer reads the composer.lock and installed.json Composer 2

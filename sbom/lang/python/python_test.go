@@ -1,7 +1,6 @@
 package python_test
 
 import (
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,35 +10,18 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
 	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/lang/python"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
-// scan builds an image of layers, reads it back from an OCI layout and
-// runs the Python extractor alone over it.
+// scan runs the extractor alone over an image of one layer per list of
+// entries.
 func scan(t *testing.T, layers ...[]imagetest.Entry) *extractors.Result {
 	t.Helper()
-	var ls []v1.Layer
-	for _, l := range layers {
-		ls = append(ls, imagetest.Layer(t, l...))
-	}
-	img := imagetest.Build(t, imagetest.Config{}, ls...)
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, img)
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, []sbom.Extractor{python.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return sbomtest.With(t, sbomtest.Layers(t, layers...), python.New())
 }
 
 // lines is each package as "PURL LICENCES LOCATION LAYER".
@@ -53,11 +35,7 @@ func lines(pkgs []sbom.Package) []string {
 
 func testdata(t *testing.T, name string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(data)
+	return sbomtest.Testdata(t, name)
 }
 
 // TestDistPackages reads this machine's real Debian-installed

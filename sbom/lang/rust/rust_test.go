@@ -4,7 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/zlib"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,27 +16,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/dozor-dev/dozor/image"
 	"github.com/dozor-dev/dozor/image/imagetest"
-	"github.com/dozor-dev/dozor/sbom"
 	"github.com/dozor-dev/dozor/sbom/extractors"
 	"github.com/dozor-dev/dozor/sbom/lang/rust"
+	"github.com/dozor-dev/dozor/sbom/sbomtest"
 )
 
-// scan runs the Rust extractor alone over an image built of layers.
+// scan runs the extractor alone over an image of layers.
 func scan(t *testing.T, layers ...v1.Layer) *extractors.Result {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "oci")
-	imagetest.WriteLayout(t, dir, imagetest.Build(t, imagetest.Config{}, layers...))
-	im, err := image.Open(context.Background(), dir, image.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := extractors.Run(context.Background(), im, image.Options{}, []sbom.Extractor{rust.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return sbomtest.With(t, imagetest.Build(t, imagetest.Config{}, layers...), rust.New())
 }
 
 func exe(name string, data []byte) imagetest.Entry {
