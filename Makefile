@@ -9,7 +9,7 @@ FUZZTIME ?= 10s
 GOLANGCI_VERSION := v2.15.0
 GOLANGCI := bin/tools/golangci-lint-$(GOLANGCI_VERSION)
 
-.PHONY: help build demo test test-go fuzz lint docs bench bench-vuln bench-access bench-cluster clean cluster
+.PHONY: help build demo test test-go fuzz lint docs bench bench-vuln bench-access bench-cluster bench-images clean cluster
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ bench: ## measure scan speed and memory on a 22,000-object corpus (needs ../shar
 
 bench-vuln: ## measure db import of ../shared/data and component matching of a 1,000-node inventory
 	bash bench/vuln.sh
+
+bench-images: ## Dozor, Syft and Trivy side by side: SBOM time, memory and coverage on Debian 12 root file systems and an OCI layout (builds Syft and Trivy the first time; docs/benchmarks.md)
+	bash bench/images/compare.sh
 
 bench-access: ## measure the access analysis (who-can, risks, escalation paths) on 10,000 roles and bindings and 5,000 service accounts
 	bash bench/access.sh
