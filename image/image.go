@@ -321,7 +321,10 @@ func (w *walker) rootFS(ctx context.Context, dir string) error {
 		if w.entries > w.limits.MaxFiles {
 			return fmt.Errorf("%s: more than %d files: %w", dir, w.limits.MaxFiles, errLimit)
 		}
-		st, err := root.Lstat(p)
+		// The entry's own information, from its directory's listing: an
+		// Lstat through the Root would walk the path again, a syscall per
+		// element.
+		st, err := d.Info()
 		if err != nil {
 			w.warn(-1, p, "%v", err)
 			return nil
