@@ -179,7 +179,10 @@ func report(w io.Writer, sboms []*sbom, types []string, misses int) {
 					miss = append(miss, p)
 				}
 			}
-			slices.SortFunc(miss, func(a, b pair) int { return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.version, b.version)) })
+			// Those with a version first: the others are listed by name only.
+			slices.SortFunc(miss, func(a, b pair) int {
+				return cmp.Or(cmp.Compare(btoi(a.version == ""), btoi(b.version == "")), cmp.Compare(a.name, b.name), cmp.Compare(a.version, b.version))
+			})
 			n := len(want) - len(miss)
 			allHave += n
 			allWant += len(want)
@@ -188,7 +191,17 @@ func report(w io.Writer, sboms []*sbom, types []string, misses int) {
 				fmt.Fprintln(w)
 				continue
 			}
-			fmt.Fprintf(w, "; misses %d:\n", len(miss))
+			unversioned := 0
+			for _, p := range miss {
+				if p.version == "" {
+					unversioned++
+				}
+			}
+			fmt.Fprintf(w, "; misses %d", len(miss))
+			if unversioned > 0 {
+				fmt.Fprintf(w, ", %d of them with no version in %s's purl", unversioned, other.tool)
+			}
+			fmt.Fprintln(w, ":")
 			for i, p := range miss {
 				if i == misses {
 					fmt.Fprintf(w, "    ... and %d more\n", len(miss)-misses)
@@ -246,6 +259,13 @@ func readTimes(path string, sboms []*sbom) error {
 		}
 	}
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func pct(n, d int) string {
